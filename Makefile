@@ -1,0 +1,33 @@
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Single-threaded BLAS keeps timings and test runs reproducible on small machines.
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
+
+.PHONY: demo test lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-dev: $(PY) pyproject.toml
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: $(VENV)/.installed-dev
+	$(PY) examples/demo.py
+
+test: $(VENV)/.installed-dev
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PY) -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check tensorgrad tests benchmarks examples
+
+bench: $(VENV)/.installed-dev
+	$(PY) benchmarks/op_overhead.py
+	$(PY) benchmarks/mlp_step.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,434 @@
+"""The engine: how an op is defined, grad mode, anomaly mode and the backward walk.
+
+A primitive op is a subclass of :class:`Function` with a ``forward`` on plain arrays
+and a ``backward`` that returns one gradient per input *in the output's broadcast
+shape* (or ``None``). Calling ``Op.apply(*inputs)`` runs the forward and, when an input
+requires a gradient, keeps the instance as the graph node of the result.
+
+Backward rules are written once. They receive ``xp``, a namespace with the same
+function names for arrays and for tensors, and read ``ctx.inputs`` / ``ctx.out``:
+in a first-order backward these are plain arrays (no wrapper cost per op); when a
+differentiable gradient is requested (``create_graph=True``) the engine hands the rule
+the saved tensors and the tensor namespace, so the very same rule builds a graph.
+Rules must therefore compute everything differentiable from ``ctx.inputs`` and
+``ctx.out``; attributes they set on ``ctx`` in ``forward`` are constants (masks,
+shapes, indices).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import types
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from .broadcast import unbroadcast
+
+# Global rather than thread-local: reading a module global is the cheapest check on
+# the hot path, and the engine is not meant to be driven from several threads at once.
+_grad_enabled = True
+_anomaly = False
+_epochs = itertools.count(1)
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# Filled by tensorgrad.ops: the functions backward rules may call through ``xp``.
+ARRAY = types.SimpleNamespace()
+TENSOR = types.SimpleNamespace()
+
+Tensor: Any = None  # set by tensorgrad.tensor to avoid an import cycle
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations currently record a graph.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> with tg.no_grad():
+    ...     tg.is_grad_enabled()
+    False
+    """
+    return _grad_enabled
+
+
+@contextmanager
+def _grad_mode(enabled: bool) -> Iterator[None]:
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = enabled
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def no_grad() -> Any:
+    """Context manager under which operations record no graph.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> x = tg.tensor([1.0], requires_grad=True)
+    >>> with tg.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+    return _grad_mode(False)
+
+
+def enable_grad() -> Any:
+    """Context manager that re-enables graph recording, e.g. inside ``no_grad``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> with tg.no_grad(), tg.enable_grad():
+    ...     tg.is_grad_enabled()
+    True
+    """
+    return _grad_mode(True)
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise ``FloatingPointError`` at the first NaN or infinity in a forward or backward result.
+
+    The error names the operation and the line of user code that created it.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> with tg.detect_anomaly():
+    ...     tg.log(tg.tensor([-1.0]))   # doctest: +SKIP
+    Traceback (most recent call last):
+    FloatingPointError: log: forward produced NaN ...
+    """
+    global _anomaly
+    previous = _anomaly
+    _anomaly = True
+    try:
+        yield
+    finally:
+        _anomaly = previous
+
+
+def _user_line() -> str:
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    return f'File "{frame.f_code.co_filename}", line {frame.f_lineno}, in {frame.f_code.co_name}'
+
+
+def _check_finite(value: Any, op: str, what: str, where: str) -> None:
+    data = value._data if isinstance(value, Tensor) else value
+    if isinstance(data, np.ndarray) and data.dtype.kind in "fc" and not np.isfinite(data).all():
+        kind = "NaN" if np.isnan(data).any() else "infinity"
+        raise FloatingPointError(
+            f"{op}: {what} produced {kind} (detect_anomaly); the op was created at {where}. "
+            "Check its inputs there, or use a stable formula (e.g. tg.log_softmax, tg.logsumexp)."
+        )
+
+
+class Function:
+    """Base of every primitive op; an instance is the graph node of one result.
+
+    Subclasses define ``forward(ctx, *arrays, **params) -> ndarray`` and
+    ``backward(ctx, grad, xp) -> tuple`` (one gradient or ``None`` per input, in the
+    output's broadcast shape), and set ``save_inputs`` / ``save_output`` when the rule
+    reads ``ctx.inputs`` / ``ctx.out``. ``ctx.parents[i] is None`` means input ``i``
+    needs no gradient, so the rule may skip it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import tensorgrad as tg
+    >>> class Cube(Function):
+    ...     '''d/dx x^3 = 3 x^2'''
+    ...     save_inputs = True
+    ...     def forward(ctx, x):
+    ...         return x ** 3
+    ...     def backward(ctx, grad, xp):
+    ...         (x,) = ctx.inputs
+    ...         return (grad * 3 * x * x,)
+    >>> x = tg.tensor([2.0], requires_grad=True)
+    >>> Cube.apply(x).sum().backward()
+    >>> x.grad
+    array([12.])
+    """
+
+    __slots__ = (
+        "parents", "shape", "dtype", "inputs", "out", "_args", "_versions", "_out_ref",
+        "_pending", "_count", "_mark", "created_at", "__dict__",
+    )  # fmt: skip
+    name = "function"
+    save_inputs = False
+    save_output = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:
+            cls.name = cls.__name__.lower()
+
+    def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
+        raise NotImplementedError(f"{ctx.name}: forward is not defined")
+
+    def backward(ctx, grad: Any, xp: Any) -> tuple[Any, ...]:
+        raise NotImplementedError(f"{ctx.name}: backward is not defined, so it is not differentiable")
+
+    @classmethod
+    def apply(cls, *args: Any, **params: Any) -> Any:
+        """Run the op on tensors, arrays or numbers and record it when a gradient is needed."""
+        ctx = cls.__new__(cls)
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        try:
+            out = ctx.forward(*arrays, **params)
+        except (ValueError, TypeError, IndexError) as exc:
+            _name_the_op(exc, cls.name, arrays)
+            raise
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        result = Tensor.__new__(Tensor)
+        result._data = out
+        result.grad = None
+        result._version = 0
+        result._node = None
+        result._requires_grad = False
+        if _grad_enabled:
+            parents = [
+                (a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
+                for a in args
+            ]
+            if any(p is not None for p in parents):
+                if out.dtype.kind not in "fc":
+                    raise TypeError(
+                        f"{cls.name}: the result has dtype {out.dtype}, which cannot carry a "
+                        "gradient; cast the inputs to a float dtype first"
+                    )
+                ctx.parents = parents
+                ctx.shape = out.shape
+                ctx.dtype = out.dtype
+                ctx._pending = None
+                ctx._mark = 0
+                if cls.save_inputs:
+                    ctx.inputs = arrays
+                    ctx._args = args
+                    ctx._versions = [a._version if isinstance(a, Tensor) else 0 for a in args]
+                if cls.save_output:
+                    ctx.out = out
+                    ctx._out_ref = weakref.ref(result)
+                result._node = ctx
+                result._requires_grad = True
+                if _anomaly:
+                    ctx.created_at = _user_line()
+        if _anomaly:
+            _check_finite(out, cls.name, "forward", _user_line())
+        return result
+
+    def _check_versions(ctx) -> None:
+        if ctx.save_inputs:
+            for i, a in enumerate(ctx._args):
+                if isinstance(a, Tensor) and a._version != ctx._versions[i]:
+                    _raise_modified(ctx.name, f"input {i} (shape {a.shape})")
+        if ctx.save_output:
+            result = ctx._out_ref()
+            if result is not None and result._version != 0:
+                _raise_modified(ctx.name, f"its output (shape {result.shape})")
+
+    def _free(ctx) -> None:
+        ctx.parents = None
+        ctx.inputs = ctx.out = ctx._args = None
+        ctx.__dict__.clear()
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def _raise_modified(op: str, what: str) -> None:
+    raise RuntimeError(
+        f"{op}: {what} was modified in place after the op saved it for backward, so its "
+        "gradient would be wrong. Modify a copy instead (x = x + 1 rather than x += 1 or "
+        "x.data[...] = ...), or do the edit before building the graph."
+    )
+
+
+def _name_the_op(exc: Exception, op: str, arrays: Sequence[Any]) -> None:
+    """Prefix NumPy's message with the op and the input shapes, and add the usual fix."""
+    message = str(exc)
+    if message.startswith(f"{op}:"):
+        return
+    shapes = ", ".join(str(np.shape(a)) for a in arrays if not callable(a))
+    hint = ""
+    if "broadcast" in message:
+        hint = (
+            " Shapes broadcast when, aligned from the right, each pair of dimensions is equal "
+            "or one of them is 1; reshape or unsqueeze an input so that they do."
+        )
+    exc.args = (f"{op}: {message} (input shapes {shapes}).{hint}",) + exc.args[1:]
+
+
+def _leaf_grad(tensor: Any, grad: np.ndarray, shared: Any) -> None:
+    # A gradient handed on unchanged (or as a view) may be shared with another input;
+    # copying it gives every leaf an array of its own to edit in place.
+    if tensor.grad is None:
+        tensor.grad = grad.copy() if grad is shared or grad.base is not None else grad
+    else:
+        tensor.grad = tensor.grad + grad
+
+
+def run_backward(
+    roots: Sequence[Any],
+    root_grads: Sequence[Any],
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    inputs: Sequence[Any] | None = None,
+) -> list[Any] | None:
+    """Apply the chain rule from ``roots`` back to the leaves, in reverse topological order.
+
+    Without ``inputs`` the gradients accumulate into ``.grad`` of the leaves; with
+    ``inputs`` they are returned, one per input (``None`` where unreachable), and no
+    ``.grad`` is touched. With ``create_graph`` the gradients are tensors on a graph.
+
+    The walk is iterative and keeps its bookkeeping on the nodes themselves, so it
+    allocates nothing proportional to the graph; each node's saved arrays and pending
+    gradient are released as soon as its rule has run (unless ``retain_graph``).
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> x = tg.tensor(3.0, requires_grad=True)
+    >>> run_backward([x * x], [tg.tensor(1.0).data])
+    >>> x.grad
+    array(6.)
+    """
+    epoch = next(_epochs)
+    captured: dict[int, int] | None = None
+    results: list[Any] = []
+    if inputs is not None:
+        captured = {id(t._node or t): i for i, t in enumerate(inputs)}
+        results = [None] * len(inputs)
+
+    stack = []
+    for root, grad in zip(roots, root_grads):
+        node = root._node
+        if node is None:  # a leaf differentiated with respect to itself
+            if captured is not None:
+                index = captured.get(id(root))
+                if index is not None:
+                    results[index] = grad if results[index] is None else results[index] + grad
+            elif not create_graph:
+                _leaf_grad(root, grad, grad)
+            continue
+        if node.parents is None:
+            _raise_freed(node)
+        if node._mark != epoch:
+            node._mark = epoch
+            node._count = 0
+            node._pending = grad
+            stack.append(node)
+        else:
+            node._pending = node._pending + grad
+    ready = list(stack)
+
+    while stack:
+        node = stack.pop()
+        for p in node.parents:
+            if isinstance(p, Function):
+                if p.parents is None:
+                    _raise_freed(p)
+                if p._mark == epoch:
+                    p._count += 1
+                else:
+                    p._mark = epoch
+                    p._count = 1
+                    p._pending = None
+                    stack.append(p)
+    ready = [n for n in ready if n._count == 0]
+
+    xp = TENSOR if create_graph else ARRAY
+    # Rules evaluate 1/x and the like at positions whose gradient is then guarded to 0
+    # (the unselected branch of where); NumPy's warnings there would be noise.
+    with _grad_mode(create_graph), np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        while ready:
+            node = ready.pop()
+            grad = node._pending
+            node._pending = None
+            parents = node.parents
+            if grad is None:
+                grads: Sequence[Any] = (None,) * len(parents)
+            else:
+                if captured is not None and id(node) in captured:
+                    results[captured[id(node)]] = grad
+                grads = _call_rule(node, grad, xp, create_graph)
+                if len(grads) != len(parents):
+                    raise RuntimeError(
+                        f"{node.name}: backward returned {len(grads)} gradients for "
+                        f"{len(parents)} inputs; this is a bug in the op's backward rule"
+                    )
+            for p, g in zip(parents, grads):
+                if p is None:
+                    continue
+                if g is not None:
+                    if isinstance(p, Function):
+                        shape, dtype = p.shape, p.dtype
+                    else:
+                        shape, dtype = p._data.shape, p._data.dtype
+                    if g.shape != shape:
+                        g = unbroadcast(g, shape, node.name)
+                    if g.dtype != dtype:
+                        g = g.astype(dtype)
+                    if _anomaly:
+                        _check_finite(g, node.name, "backward", getattr(node, "created_at", "?"))
+                if isinstance(p, Function):
+                    if g is not None:
+                        p._pending = g if p._pending is None else p._pending + g
+                    p._count -= 1
+                    if p._count == 0:
+                        ready.append(p)
+                elif g is not None:
+                    if captured is not None:
+                        index = captured.get(id(p))
+                        if index is not None:
+                            results[index] = g if results[index] is None else results[index] + g
+                    elif not create_graph:
+                        _leaf_grad(p, g, grad)
+            if not retain_graph:
+                node._free()
+    return results if inputs is not None else None
+
+
+def _call_rule(node: Function, grad: Any, xp: Any, create_graph: bool) -> Sequence[Any]:
+    if node.save_inputs or node.save_output:
+        node._check_versions()
+    if not create_graph:
+        return node.backward(grad, xp)
+    # Hand the rule the saved tensors so that what it computes is itself on a graph.
+    arrays, out = (node.inputs if node.save_inputs else None), (node.out if node.save_output else None)
+    if node.save_inputs:
+        node.inputs = node._args
+    if node.save_output:
+        node.out = Tensor._from_node(out, node)
+    try:
+        grads = node.backward(grad, xp)
+    finally:
+        if node.save_inputs:
+            node.inputs = arrays
+        if node.save_output:
+            node.out = out
+    return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads)
+
+
+def _raise_freed(node: Function) -> None:
+    raise RuntimeError(
+        f"{node.name}: trying to backward through the graph a second time, but its saved "
+        "buffers were freed by the first backward. Pass retain_graph=True to the first "
+        "backward() if you need to call it twice."
+    )

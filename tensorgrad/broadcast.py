@@ -1,0 +1,32 @@
+"""The one place where NumPy broadcasting is undone on the way back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op") -> Any:
+    """Sum ``grad`` over the axes that broadcasting added or stretched to reach ``shape``.
+
+    Works on NumPy arrays and on tensors alike (it only uses ``.sum`` and ``.reshape``),
+    so the same code serves first- and higher-order backward.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> unbroadcast(np.ones((4, 2, 3)), (2, 1)).tolist()
+    [[12.0], [12.0]]
+    """
+    gshape = grad.shape
+    if gshape == shape:
+        return grad
+    extra = len(gshape) - len(shape)
+    if extra < 0 or any(n != 1 and n != gshape[i + extra] for i, n in enumerate(shape)):
+        raise RuntimeError(
+            f"{op}: backward produced a gradient of shape {gshape} for an input of shape "
+            f"{shape}, which it cannot be reduced to; this is a bug in the op's backward rule"
+        )
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)

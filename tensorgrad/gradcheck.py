@@ -1,0 +1,219 @@
+"""Numerical gradients by central differences, and the check of analytic gradients against them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .autograd import no_grad
+from .tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """An analytic gradient disagrees with the numerical one."""
+
+
+class NonDifferentiablePointError(GradcheckError):
+    """The check disagreed at a point where the function has a kink (one-sided slopes differ)."""
+
+
+def _inputs_list(inputs: Any) -> list[Any]:
+    return [inputs] if isinstance(inputs, Tensor | np.ndarray) else list(inputs)
+
+
+def _is_float(x: Any) -> bool:
+    return np.asarray(x).dtype.kind == "f" or isinstance(x, float)
+
+
+def _float64_copies(inputs: Sequence[Any], requires_grad: bool) -> list[Any]:
+    return [
+        Tensor(np.array(x, dtype=np.float64), requires_grad=requires_grad) if _is_float(x) else x
+        for x in inputs
+    ]
+
+
+def _scalar_output(out: Any, grad_output: np.ndarray | None, where: str) -> Any:
+    """Reduce ``f``'s output to the scalar whose gradient is checked: sum(out * grad_output)."""
+    if grad_output is None:
+        if np.size(out) != 1:
+            raise ValueError(
+                f"{where}: f returned shape {np.shape(out)}; return a single value, or pass "
+                "grad_output (the gradient is then that of sum(f(x) * grad_output))"
+            )
+        return out.reshape(()) if isinstance(out, Tensor) else float(np.asarray(out).item())
+    if np.shape(out) != grad_output.shape:
+        raise ValueError(
+            f"{where}: grad_output has shape {grad_output.shape} but f returned shape "
+            f"{np.shape(out)}; they must match"
+        )
+    return (out * grad_output).sum() if isinstance(out, Tensor) else float(np.sum(out * grad_output))
+
+
+def _evaluate(f: Callable[..., Any], xs: list[Any], grad_output: np.ndarray | None) -> float:
+    with no_grad():
+        out = _scalar_output(f(*xs), grad_output, "numerical_grad")
+    return float(np.asarray(out, dtype=np.float64))
+
+
+def numerical_grad(
+    f: Callable[..., Any],
+    inputs: Any,
+    eps: float = 1e-6,
+    grad_output: Any = None,
+) -> list[np.ndarray | None]:
+    """Central-difference gradient ``(f(x + h) - f(x - h)) / 2h``, one element at a time, in float64.
+
+    ``f`` takes the inputs and returns a single value (or, with ``grad_output``, the
+    gradient is that of ``sum(f(x) * grad_output)``). Float inputs are perturbed as
+    float64 copies; the result has one float64 array per input (``None`` for inputs
+    that are not floating point, such as a boolean mask).
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> (g,) = tg.numerical_grad(lambda x: (x ** 3).sum(), [tg.tensor([1.0, 2.0])])
+    >>> g.round(6)
+    array([ 3., 12.])
+    """
+    xs = _float64_copies(_inputs_list(inputs), requires_grad=False)
+    projection = None if grad_output is None else np.asarray(grad_output, dtype=np.float64)
+    grads: list[np.ndarray | None] = []
+    for x in xs:
+        if not isinstance(x, Tensor):
+            grads.append(None)
+            continue
+        flat = x.data.reshape(-1)  # a view: writing it perturbs the input f sees
+        grad = np.zeros(flat.size)
+        for j in range(flat.size):
+            original = flat[j]
+            flat[j] = original + eps
+            plus = _evaluate(f, xs, projection)
+            flat[j] = original - eps
+            minus = _evaluate(f, xs, projection)
+            flat[j] = original
+            grad[j] = (plus - minus) / (2 * eps)
+        grads.append(grad.reshape(x.shape))
+    return grads
+
+
+def analytic_grad(
+    f: Callable[..., Any], inputs: Any, grad_output: Any = None
+) -> list[np.ndarray | None]:
+    """Backpropagated gradient of ``f`` (as :func:`numerical_grad` defines it), in float64.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> analytic_grad(lambda x: (x ** 3).sum(), [tg.tensor([1.0, 2.0])])
+    [array([ 3., 12.])]
+    """
+    xs = _float64_copies(_inputs_list(inputs), requires_grad=True)
+    projection = None if grad_output is None else np.asarray(grad_output, dtype=np.float64)
+    out = _scalar_output(f(*xs), projection, "gradcheck")
+    if isinstance(out, Tensor) and out.requires_grad:
+        out.backward()
+    return [
+        (x.grad if x.grad is not None else np.zeros(x.shape)) if isinstance(x, Tensor) else None
+        for x in xs
+    ]
+
+
+def _one_sided_slopes(
+    f: Callable[..., Any], inputs: list[Any], which: int, element: int, step: float,
+    grad_output: np.ndarray | None,
+) -> tuple[float, float]:  # fmt: skip
+    xs = _float64_copies(inputs, requires_grad=False)
+    flat = xs[which].data.reshape(-1)
+    original = flat[element]
+    centre = _evaluate(f, xs, grad_output)
+    flat[element] = original + step
+    plus = _evaluate(f, xs, grad_output)
+    flat[element] = original - step
+    minus = _evaluate(f, xs, grad_output)
+    return (centre - minus) / step, (plus - centre) / step
+
+
+def _kink(
+    f: Callable[..., Any], inputs: list[Any], which: int, element: int, tolerance: float,
+    grad_output: np.ndarray | None,
+) -> tuple[float, float] | None:  # fmt: skip
+    """The (left, right) slopes if there is a kink at the element, else ``None``.
+
+    On a smooth function the two one-sided slopes differ by about ``step * f''``, which
+    shrinks with the step; at a kink they differ by the jump in slope whatever the step.
+    """
+    gaps = []
+    for step in (1e-4, 1e-5):
+        left, right = _one_sided_slopes(f, inputs, which, element, step, grad_output)
+        gaps.append(abs(right - left))
+    if gaps[1] > tolerance + 1e-3 * max(abs(left), abs(right)) and gaps[1] > 0.5 * gaps[0]:
+        return left, right
+    return None
+
+
+def gradcheck(
+    f: Callable[..., Any],
+    inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    grad_output: Any = None,
+    seed: int = 0,
+) -> bool:
+    """Compare backpropagated gradients of ``f`` with central differences, in float64.
+
+    Returns ``True`` or raises :class:`GradcheckError` naming the input, the worst
+    element, both values and the relative error. Where the two one-sided slopes at that
+    element disagree, the point is a kink (relu at 0, a tie in max) and the error is a
+    :class:`NonDifferentiablePointError` that says so. A non-scalar output is checked
+    through ``sum(f(x) * grad_output)``, with a random ``grad_output`` when none is given.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.gradcheck(lambda x, y: x * y + x.exp(), [tg.randn(3), tg.randn(3)])
+    True
+    """
+    inputs = _inputs_list(inputs)
+    if grad_output is None:
+        with no_grad():
+            out = f(*_float64_copies(inputs, requires_grad=False))
+        if np.size(out) != 1:
+            grad_output = np.random.default_rng(seed).standard_normal(np.shape(out))
+    projection = None if grad_output is None else np.asarray(grad_output, dtype=np.float64)
+    analytic = analytic_grad(f, inputs, projection)
+    numerical = numerical_grad(f, inputs, eps, projection)
+    for i, (a, n) in enumerate(zip(analytic, numerical)):
+        if n is None:
+            continue
+        if a.shape != n.shape:
+            raise GradcheckError(
+                f"gradcheck: input {i} has shape {n.shape} but its analytic gradient has shape "
+                f"{a.shape}"
+            )
+        excess = np.abs(a - n) - (atol + rtol * np.abs(n))
+        excess = np.where(np.isnan(excess), np.inf, excess)  # a NaN on either side fails
+        if excess.size == 0 or excess.max() <= 0:
+            continue
+        flat = int(np.argmax(excess))
+        index = np.unravel_index(flat, n.shape) if n.ndim else ()
+        av, nv = float(a.reshape(-1)[flat]), float(n.reshape(-1)[flat])
+        relative = abs(av - nv) / max(abs(av), abs(nv), 1e-300)
+        message = (
+            f"gradcheck: input {i} (shape {n.shape}), element {tuple(int(k) for k in index)}: "
+            f"analytic {av:.10g} vs numerical {nv:.10g}, relative error {relative:.3g} "
+            f"(atol={atol}, rtol={rtol})"
+        )
+        slopes = _kink(f, inputs, i, flat, atol, projection)
+        if slopes is not None:
+            left, right = slopes
+            raise NonDifferentiablePointError(
+                f"{message}. The point is not differentiable there: the slope is {left:.6g} "
+                f"from the left and {right:.6g} from the right (a kink such as relu at 0 or a "
+                "tie in max); check at a point away from it"
+            )
+        raise GradcheckError(message)
+    return True
+

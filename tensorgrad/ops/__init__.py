@@ -1,0 +1,98 @@
+"""Primitive ops by family, the namespaces backward rules use, and the Tensor methods.
+
+Importing this package attaches every op to :class:`~tensorgrad.tensor.Tensor` as a
+method or operator, so that ``tg.exp(x)`` and ``x.exp()`` are the same function.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import autograd
+from ..tensor import Tensor
+from . import compare, elementwise, index, linalg, reduce, shape
+from .compare import (
+    equal, greater, greater_equal, less, less_equal, logical_and, logical_not, logical_or,
+    logical_xor, not_equal,
+)  # fmt: skip
+from .elementwise import (
+    abs, add, astype, clip, cos, div, exp, leaky_relu, log, maximum, minimum, mul, neg, pow,
+    relu, sigmoid, sin, softplus, sqrt, sub, tanh, where,
+)  # fmt: skip
+from .index import getitem, scatter_add
+from .linalg import matmul
+from .reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
+from .shape import (
+    broadcast_to, concatenate, expand_dims, flatten, pad, reshape, split, squeeze, stack,
+    swapaxes, transpose, unsqueeze,
+)  # fmt: skip
+
+# The functions a backward rule may call through ``xp``: NumPy's for first-order
+# gradients on plain arrays, tensorgrad's own for gradients that are themselves on a graph.
+_RULE_FUNCTIONS = ("where", "broadcast_to", "swapaxes", "exp", "log", "sin", "cos", "sigmoid")
+for _name in _RULE_FUNCTIONS:
+    setattr(autograd.ARRAY, _name, getattr(np, _name, None))
+    setattr(autograd.TENSOR, _name, globals()[_name])
+autograd.ARRAY.sigmoid = elementwise.sigmoid_array
+autograd.ARRAY.scatter_add = index.scatter_add_array
+autograd.TENSOR.scatter_add = scatter_add
+autograd.ARRAY.guard = elementwise.guard_array
+
+
+def _guard_tensor(grad: Tensor, result: Tensor) -> Tensor:
+    if np.isfinite(result.data).all():
+        return result
+    return where(grad.data == 0, 0, result)
+
+
+autograd.TENSOR.guard = _guard_tensor
+
+
+def _method_transpose(self: Tensor, *axes: Any) -> Tensor:
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], tuple | list)):
+        axes = axes[0]
+    return transpose(self, axes or None)
+
+
+def _swapped(function: Any) -> Any:
+    def reflected(self: Tensor, other: Any) -> Tensor:
+        return function(other, self)
+
+    reflected.__name__ = f"r{function.__name__}"
+    return reflected
+
+
+_METHODS = {
+    "__add__": add, "__radd__": _swapped(add), "__sub__": sub, "__rsub__": _swapped(sub),
+    "__mul__": mul, "__rmul__": _swapped(mul), "__truediv__": div, "__rtruediv__": _swapped(div),
+    "__pow__": pow, "__rpow__": _swapped(pow), "__matmul__": matmul,
+    "__rmatmul__": _swapped(matmul), "__neg__": neg, "__abs__": abs, "__getitem__": getitem,
+    "__lt__": less, "__le__": less_equal, "__gt__": greater, "__ge__": greater_equal,
+    "__eq__": equal, "__ne__": not_equal, "__and__": logical_and, "__or__": logical_or,
+    "__xor__": logical_xor, "__invert__": logical_not,
+    "transpose": _method_transpose,
+    "T": property(lambda self: transpose(self)),
+}  # fmt: skip
+_METHODS.update(
+    (f.__name__, f)
+    for f in (
+        exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu, leaky_relu, softplus, clip,
+        maximum, minimum, sum, mean, max, min, var, std, logsumexp, argmax, argmin, reshape,
+        flatten, squeeze, unsqueeze, expand_dims, broadcast_to, split, pad, astype, swapaxes,
+        matmul,
+    )
+)  # fmt: skip
+for _name, _function in _METHODS.items():
+    setattr(Tensor, _name, _function)
+
+__all__ = [
+    "abs", "add", "argmax", "argmin", "astype", "broadcast_to", "clip", "compare", "concatenate",
+    "cos", "div", "elementwise", "equal", "exp", "expand_dims", "flatten", "getitem", "greater",
+    "greater_equal", "index", "leaky_relu", "less", "less_equal", "linalg", "log", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "logsumexp", "matmul", "max", "maximum", "mean",
+    "min", "minimum", "mul", "neg", "not_equal", "pad", "pow", "reduce", "relu", "reshape",
+    "scatter_add", "shape", "sigmoid", "sin", "softplus", "split", "sqrt", "squeeze", "stack",
+    "std", "sub", "sum", "swapaxes", "tanh", "transpose", "unsqueeze", "var", "where",
+]  # fmt: skip

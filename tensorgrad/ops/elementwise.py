@@ -1,0 +1,616 @@
+"""Elementwise ops: arithmetic, nonlinearities and selection. All broadcast like NumPy.
+
+Each rule returns gradients in the output's broadcast shape; the engine reduces them
+to the inputs' shapes. Rules whose local derivative can be infinite (exp, log, sqrt,
+pow, division) pass their result through ``xp.guard``, so that a zero upstream
+gradient (e.g. from the branch ``where`` did not select) stays zero instead of
+becoming ``0 * inf = NaN``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+from .registry import OpInfo, register
+
+
+def _float_constant(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """A 0/1 (or weight) array in ``like``'s float dtype, so it never widens a float32 gradient."""
+    dtype = like.dtype if like.dtype.kind == "f" else np.result_type(like.dtype, np.float64)
+    return mask.astype(dtype, copy=False)
+
+
+class Add(Function):
+    """d(a + b) = (grad, grad)"""
+
+    def forward(ctx, a, b):
+        return a + b
+
+    def backward(ctx, grad, xp):
+        return grad, grad
+
+
+class Sub(Function):
+    """d(a - b) = (grad, -grad)"""
+
+    def forward(ctx, a, b):
+        return a - b
+
+    def backward(ctx, grad, xp):
+        return grad, (-grad if ctx.parents[1] is not None else None)
+
+
+class Mul(Function):
+    """d(a * b) = (grad * b, grad * a)"""
+
+    save_inputs = True
+
+    def forward(ctx, a, b):
+        return a * b
+
+    def backward(ctx, grad, xp):
+        a, b = ctx.inputs
+        ga = grad * b if ctx.parents[0] is not None else None
+        gb = grad * a if ctx.parents[1] is not None else None
+        return ga, gb
+
+
+class Div(Function):
+    """d(a / b) = (grad / b, -grad * a / b^2)"""
+
+    save_inputs = True
+
+    def forward(ctx, a, b):
+        return a / b
+
+    def backward(ctx, grad, xp):
+        a, b = ctx.inputs
+        ga = xp.guard(grad, grad / b)
+        gb = xp.guard(grad, -ga * a / b) if ctx.parents[1] is not None else None
+        return ga, gb
+
+
+class Neg(Function):
+    """d(-a) = -grad"""
+
+    def forward(ctx, a):
+        return -a
+
+    def backward(ctx, grad, xp):
+        return (-grad,)
+
+
+class Pow(Function):
+    """d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b log(a), taken as 0 where a = 0 and b >= 0"""
+
+    save_inputs = True
+
+    def forward(ctx, a, b):
+        return a**b
+
+    def backward(ctx, grad, xp):
+        a, b = ctx.inputs
+        ga = gb = None
+        if ctx.parents[0] is not None:
+            # b * a^(b-1) is 0 * inf at a = 0 when b = 0; the derivative there is 0.
+            local = b * a ** (b - 1) if np.all(b != 0) else xp.where(b == 0, 0, b * a ** (b - 1))
+            ga = xp.guard(grad, grad * local)
+        if ctx.parents[1] is not None:
+            zero_base = a == 0
+            safe_a = xp.where(zero_base, 1, a)
+            gb = xp.guard(grad, grad * xp.where(zero_base & (b >= 0), 0, a**b * xp.log(safe_a)))
+        return ga, gb
+
+
+class Exp(Function):
+    """d/dx exp(x) = exp(x)"""
+
+    save_output = True
+
+    def forward(ctx, x):
+        return np.exp(x)
+
+    def backward(ctx, grad, xp):
+        return (xp.guard(grad, grad * ctx.out),)
+
+
+class Log(Function):
+    """d/dx log(x) = 1 / x"""
+
+    save_inputs = True
+
+    def forward(ctx, x):
+        return np.log(x)
+
+    def backward(ctx, grad, xp):
+        return (xp.guard(grad, grad / ctx.inputs[0]),)
+
+
+class Sqrt(Function):
+    """d/dx sqrt(x) = 1 / (2 sqrt(x))"""
+
+    save_output = True
+
+    def forward(ctx, x):
+        return np.sqrt(x)
+
+    def backward(ctx, grad, xp):
+        return (xp.guard(grad, grad / (2 * ctx.out)),)
+
+
+class Sin(Function):
+    """d/dx sin(x) = cos(x)"""
+
+    save_inputs = True
+
+    def forward(ctx, x):
+        return np.sin(x)
+
+    def backward(ctx, grad, xp):
+        return (grad * xp.cos(ctx.inputs[0]),)
+
+
+class Cos(Function):
+    """d/dx cos(x) = -sin(x)"""
+
+    save_inputs = True
+
+    def forward(ctx, x):
+        return np.cos(x)
+
+    def backward(ctx, grad, xp):
+        return (-grad * xp.sin(ctx.inputs[0]),)
+
+
+class Tanh(Function):
+    """d/dx tanh(x) = 1 - tanh(x)^2"""
+
+    save_output = True
+
+    def forward(ctx, x):
+        return np.tanh(x)
+
+    def backward(ctx, grad, xp):
+        out = ctx.out
+        return (grad * (1 - out * out),)
+
+
+def sigmoid_array(x: np.ndarray) -> np.ndarray:
+    """Logistic function on an array, accurate in both tails: exp(-log(1 + exp(-x)))."""
+    return np.exp(-np.logaddexp(0, -x))
+
+
+class Sigmoid(Function):
+    """d/dx sigmoid(x) = sigmoid(x) (1 - sigmoid(x))"""
+
+    save_output = True
+
+    def forward(ctx, x):
+        return sigmoid_array(x)
+
+    def backward(ctx, grad, xp):
+        out = ctx.out
+        return (grad * (out * (1 - out)),)
+
+
+class Softplus(Function):
+    """softplus(x) = log(1 + exp(x));  d/dx softplus(x) = sigmoid(x)"""
+
+    save_inputs = True
+
+    def forward(ctx, x):
+        return np.logaddexp(0, x)
+
+    def backward(ctx, grad, xp):
+        return (grad * xp.sigmoid(ctx.inputs[0]),)
+
+
+class Relu(Function):
+    """d/dx relu(x) = 1 where x > 0, else 0"""
+
+    def forward(ctx, x):
+        out = np.maximum(x, 0)
+        ctx.mask = _float_constant(out > 0, out)
+        return out
+
+    def backward(ctx, grad, xp):
+        return (grad * ctx.mask,)
+
+
+class LeakyRelu(Function):
+    """d/dx leaky_relu(x) = 1 where x > 0, else slope"""
+
+    name = "leaky_relu"
+
+    def forward(ctx, x, slope):
+        ctx.local = _float_constant(np.where(x > 0, 1.0, slope), x)
+        return x * ctx.local
+
+    def backward(ctx, grad, xp):
+        return grad * ctx.local, None
+
+
+class Abs(Function):
+    """d/dx |x| = sign(x) (0 at 0)"""
+
+    def forward(ctx, x):
+        ctx.sign = np.sign(x)
+        return np.abs(x)
+
+    def backward(ctx, grad, xp):
+        return (grad * ctx.sign,)
+
+
+class Clip(Function):
+    """d/dx clip(x, lo, hi) = 1 where lo <= x <= hi, else 0"""
+
+    def forward(ctx, x, lo, hi):
+        out = np.clip(x, lo, hi)
+        ctx.mask = _float_constant(out == x, out)
+        return out
+
+    def backward(ctx, grad, xp):
+        return grad * ctx.mask, None, None
+
+
+class Maximum(Function):
+    """d max(a, b) = (grad, 0) where a > b, (0, grad) where a < b, half each where equal"""
+
+    def forward(ctx, a, b):
+        out = np.maximum(a, b)
+        ctx.share = _float_constant((a > b) + 0.5 * (a == b), out)
+        return out
+
+    def backward(ctx, grad, xp):
+        return grad * ctx.share, grad * (1 - ctx.share)
+
+
+class Where(Function):
+    """d where(c, a, b) = (where(c, grad, 0), where(c, 0, grad))"""
+
+    def forward(ctx, cond, a, b):
+        ctx.cond = np.asarray(cond, dtype=bool)
+        return np.where(ctx.cond, a, b)
+
+    def backward(ctx, grad, xp):
+        return None, xp.where(ctx.cond, grad, 0), xp.where(ctx.cond, 0, grad)
+
+
+class AsType(Function):
+    """d astype(x) = grad, cast back to x's dtype by the engine"""
+
+    name = "astype"
+
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    def backward(ctx, grad, xp):
+        return grad, None
+
+
+# --- the public functions ------------------------------------------------------------
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a + b`` with broadcasting.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.add(tg.tensor([1.0, 2.0]), 1.0)
+    tensor([2., 3.])
+    """
+    return Add.apply(a, b)
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a - b`` with broadcasting.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.sub(tg.tensor([1.0, 2.0]), 1.0)
+    tensor([0., 1.])
+    """
+    return Sub.apply(a, b)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a * b`` with broadcasting.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.mul(tg.tensor([1.0, 2.0]), 3.0)
+    tensor([3., 6.])
+    """
+    return Mul.apply(a, b)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a / b`` with broadcasting.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.div(tg.tensor([1.0, 2.0]), 2.0)
+    tensor([0.5, 1. ])
+    """
+    return Div.apply(a, b)
+
+
+def neg(a: Any) -> Tensor:
+    """Elementwise ``-a``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.neg(tg.tensor([1.0]))
+    tensor([-1.])
+    """
+    return Neg.apply(a)
+
+
+def pow(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a ** b`` with broadcasting; differentiable in both.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.pow(tg.tensor([2.0, 3.0]), 2)
+    tensor([4., 9.])
+    """
+    return Pow.apply(a, b)
+
+
+def exp(x: Any) -> Tensor:
+    """Elementwise ``e ** x``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.exp(tg.tensor([0.0]))
+    tensor([1.])
+    """
+    return Exp.apply(x)
+
+
+def log(x: Any) -> Tensor:
+    """Elementwise natural logarithm.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.log(tg.tensor([1.0]))
+    tensor([0.])
+    """
+    return Log.apply(x)
+
+
+def sqrt(x: Any) -> Tensor:
+    """Elementwise square root.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.sqrt(tg.tensor([4.0]))
+    tensor([2.])
+    """
+    return Sqrt.apply(x)
+
+
+def sin(x: Any) -> Tensor:
+    """Elementwise sine.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.sin(tg.tensor([0.0]))
+    tensor([0.])
+    """
+    return Sin.apply(x)
+
+
+def cos(x: Any) -> Tensor:
+    """Elementwise cosine.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.cos(tg.tensor([0.0]))
+    tensor([1.])
+    """
+    return Cos.apply(x)
+
+
+def tanh(x: Any) -> Tensor:
+    """Elementwise hyperbolic tangent.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.tanh(tg.tensor([0.0]))
+    tensor([0.])
+    """
+    return Tanh.apply(x)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """Elementwise logistic function ``1 / (1 + exp(-x))``, accurate for any ``x``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.sigmoid(tg.tensor([0.0]))
+    tensor([0.5])
+    """
+    return Sigmoid.apply(x)
+
+
+def softplus(x: Any) -> Tensor:
+    """Elementwise ``log(1 + exp(x))``, computed without overflow.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.softplus(tg.tensor([1000.0]))
+    tensor([1000.])
+    """
+    return Softplus.apply(x)
+
+
+def relu(x: Any) -> Tensor:
+    """Elementwise ``max(x, 0)``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.relu(tg.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+    return Relu.apply(x)
+
+
+def leaky_relu(x: Any, slope: float = 0.01) -> Tensor:
+    """Elementwise ``x`` where ``x > 0``, else ``slope * x``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.leaky_relu(tg.tensor([-2.0, 2.0]), 0.1)
+    tensor([-0.2,  2. ])
+    """
+    return LeakyRelu.apply(x, slope)
+
+
+def abs(x: Any) -> Tensor:
+    """Elementwise absolute value (gradient 0 at 0).
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.abs(tg.tensor([-2.0]))
+    tensor([2.])
+    """
+    return Abs.apply(x)
+
+
+def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
+    """Limit values to ``[lo, hi]`` (either may be ``None``); the gradient passes inside.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.clip(tg.tensor([-2.0, 0.5, 2.0]), -1, 1)
+    tensor([-1. ,  0.5,  1. ])
+    """
+    if lo is None and hi is None:
+        raise ValueError("clip: give at least one of lo and hi")
+    return Clip.apply(x, lo, hi)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum with broadcasting; ties share the gradient equally.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.maximum(tg.tensor([1.0, 5.0]), 3.0)
+    tensor([3., 5.])
+    """
+    return Maximum.apply(a, b)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum with broadcasting: ``-maximum(-a, -b)``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.minimum(tg.tensor([1.0, 5.0]), 3.0)
+    tensor([1., 3.])
+    """
+    return neg(maximum(neg(a), neg(b)))
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """Elementwise ``a`` where ``cond`` else ``b``.
+
+    No NaN or infinity reaches the gradient from the branch that was not selected, so
+    ``where(x > 0, sqrt(x), 0)`` has a finite gradient everywhere.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> x = tg.tensor([-1.0, 4.0], requires_grad=True)
+    >>> tg.where(x > 0, tg.sqrt(x), 0.0).sum().backward()
+    >>> x.grad
+    array([0.  , 0.25])
+    """
+    return Where.apply(cond, a, b)
+
+
+def astype(x: Any, dtype: Any) -> Tensor:
+    """``x`` cast to ``dtype``; differentiable between float dtypes.
+
+    Examples
+    --------
+    >>> import numpy as np, tensorgrad as tg
+    >>> tg.astype(tg.tensor([1.5]), np.float32).dtype
+    dtype('float32')
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fc" and isinstance(x, Tensor):
+        x = x.detach()
+    return AsType.apply(x, dtype)
+
+
+def guard_array(grad: np.ndarray, result: np.ndarray) -> np.ndarray:
+    """``result`` with 0 wherever ``grad`` is 0, when ``result`` is not all finite."""
+    if np.isfinite(result).all():
+        return result
+    return np.where(grad == 0, 0, result)
+
+
+_real, _positive = ("real",), ("positive",)
+register(OpInfo("add", add, np.add, ("real", "real")))
+register(OpInfo("sub", sub, np.subtract, ("real", "real")))
+register(OpInfo("mul", mul, np.multiply, ("real", "real")))
+register(OpInfo("div", div, np.divide, ("real", "nonzero")))
+register(OpInfo("neg", neg, np.negative))
+register(OpInfo("pow", pow, np.power, ("positive", "real")))
+register(OpInfo("exp", exp, np.exp))
+register(OpInfo("log", log, np.log, _positive))
+register(OpInfo("sqrt", sqrt, np.sqrt, _positive))
+register(OpInfo("sin", sin, np.sin))
+register(OpInfo("cos", cos, np.cos))
+register(OpInfo("tanh", tanh, np.tanh))
+register(OpInfo("sigmoid", sigmoid, lambda x: 1 / (1 + np.exp(-x))))
+register(OpInfo("softplus", softplus, lambda x: np.log1p(np.exp(x))))
+register(OpInfo("relu", relu, lambda x: np.maximum(x, 0), kinks=(0.0,)))
+register(
+    OpInfo(
+        "leaky_relu",
+        leaky_relu,
+        lambda x, slope: np.where(x > 0, x, slope * x),
+        params=lambda rng, shapes: {"slope": float(rng.uniform(0.01, 0.5))},
+        kinks=(0.0,),
+    )
+)
+register(OpInfo("abs", abs, np.abs, kinks=(0.0,)))
+register(
+    OpInfo(
+        "clip",
+        clip,
+        np.clip,
+        params=lambda rng, shapes: {"lo": -1.0, "hi": 1.0},
+        kinks=(-1.0, 1.0),
+    )
+)
+register(OpInfo("maximum", maximum, np.maximum, ("distinct", "distinct")))
+register(OpInfo("minimum", minimum, np.minimum, ("distinct", "distinct")))
+register(OpInfo("where", where, np.where, ("bool", "real", "real")))

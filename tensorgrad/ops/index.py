@@ -1,0 +1,125 @@
+"""Indexing: basic slices, integer arrays (repeats accumulate), boolean masks, None and ``...``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor, _plain_index
+from .registry import OpInfo, register
+
+
+def _normalize_index(index: Any) -> Any:
+    """Tensors become arrays, lists become arrays and boolean masks become integer arrays."""
+    parts = _plain_index(index)
+    parts = parts if isinstance(parts, tuple) else (parts,)
+    result: list[Any] = []
+    for p in parts:
+        if isinstance(p, list):
+            p = np.asarray(p)
+        if isinstance(p, np.ndarray) and p.dtype == bool:
+            result.extend(np.nonzero(p))
+        else:
+            result.append(p)
+    return tuple(result)
+
+
+def _is_basic(index: tuple[Any, ...]) -> bool:
+    return all(
+        p is None or p is Ellipsis or isinstance(p, slice)
+        or (isinstance(p, int | np.integer) and not isinstance(p, bool | np.bool_))
+        for p in index
+    )  # fmt: skip
+
+
+def scatter_add_array(values: np.ndarray, index: tuple[Any, ...], shape: tuple[int, ...]) -> np.ndarray:
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeated positions accumulate)."""
+    out = np.zeros(shape, dtype=np.asarray(values).dtype)
+    if _is_basic(index):
+        out[index] = values  # basic indexing never repeats a position
+    else:
+        np.add.at(out, index, values)
+    return out
+
+
+class GetItem(Function):
+    """d x[index] = zeros of x's shape with grad added at index"""
+
+    name = "getitem"
+
+    def forward(ctx, x, index):
+        x = np.asarray(x)
+        ctx.index, ctx.in_shape = index, x.shape
+        return x[index]
+
+    def backward(ctx, grad, xp):
+        return xp.scatter_add(grad, ctx.index, ctx.in_shape), None
+
+
+class ScatterAdd(Function):
+    """d scatter_add(v, index, shape) = grad[index]"""
+
+    name = "scatter_add"
+
+    def forward(ctx, values, index, shape):
+        ctx.index = index
+        return scatter_add_array(values, index, shape)
+
+    def backward(ctx, grad, xp):
+        return grad[ctx.index], None, None
+
+
+def getitem(x: Any, index: Any) -> Tensor:
+    """``x[index]`` with NumPy's basic and advanced indexing.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> x[[0, 0, 2]].sum().backward()
+    >>> x.grad
+    array([2., 0., 1.])
+    """
+    return GetItem.apply(x, _normalize_index(index))
+
+
+def scatter_add(values: Any, index: Any, shape: tuple[int, ...]) -> Tensor:
+    """Zeros of ``shape`` with ``values`` added at ``index``; repeated positions accumulate.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.scatter_add(tg.tensor([1.0, 2.0]), [0, 0], (2,))
+    tensor([3., 0.])
+    """
+    return ScatterAdd.apply(values, _normalize_index(index), tuple(shape))
+
+
+def _index_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
+    shape = shapes[0]
+    kind = rng.integers(0, 3)
+    if kind == 0:  # basic: a slice per axis, sometimes an int, a None or an Ellipsis
+        index: list[Any] = []
+        for n in shape:
+            if n > 1 and rng.random() < 0.3:
+                index.append(int(rng.integers(-n, n)))
+            else:
+                lo = int(rng.integers(0, n + 1))
+                index.append(slice(lo, None, int(rng.choice([1, 2, -1]))) if n else slice(None))
+        if rng.random() < 0.3:
+            index.insert(int(rng.integers(0, len(index) + 1)), None)
+        if index and rng.random() < 0.3:
+            index[0] = Ellipsis
+        return {"index": tuple(index)}
+    if kind == 1:  # integer array on the first axis, with repeats
+        return {"index": rng.integers(-shape[0], shape[0], size=int(rng.integers(1, 6)))}
+    return {"index": rng.random(shape) < 0.5}  # boolean mask over the whole tensor
+
+
+def _np_getitem(x: np.ndarray, index: Any) -> np.ndarray:
+    return x[index]
+
+
+register(OpInfo("getitem", getitem, _np_getitem, params=_index_params, min_dims=1))

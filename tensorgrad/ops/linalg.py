@@ -1,0 +1,72 @@
+"""Matrix product with NumPy's rules: 1-D operands, batched and broadcast batch dimensions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor
+from .registry import OpInfo, register
+
+
+class MatMul(Function):
+    """d(a @ b) = (grad @ b^T, a^T @ grad), 1-D operands promoted to matrices as NumPy does"""
+
+    name = "matmul"
+    save_inputs = True
+
+    def forward(ctx, a, b):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(
+                f"matmul: both operands need at least one dimension, got shapes {a.shape} and "
+                f"{b.shape}; use * to multiply by a scalar"
+            )
+        inner_b = b.shape[-2] if b.ndim >= 2 else b.shape[0]
+        if a.shape[-1] != inner_b:
+            raise ValueError(
+                f"matmul: inner dimensions differ in {a.shape} @ {b.shape} ({a.shape[-1]} != "
+                f"{inner_b}); transpose or reshape an operand so that a.shape[-1] == "
+                "b.shape[-2]"
+            )
+        return a @ b
+
+    def backward(ctx, grad, xp):
+        a, b = ctx.inputs
+        need_a, need_b = ctx.parents[0] is not None, ctx.parents[1] is not None
+        if a.ndim == 1 and b.ndim == 1:
+            return (grad * b if need_a else None), (grad * a if need_b else None)
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        g2 = grad.reshape(batch + (a2.shape[-2], b2.shape[-1]))
+        ga = gb = None
+        if need_a:
+            ga = g2 @ xp.swapaxes(b2, -1, -2)
+            if a.ndim == 1:
+                ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
+        if need_b:
+            if b2.ndim == 2:  # fold the batch into one product rather than summing B of them
+                gb = a2.reshape(-1, a2.shape[-1]).T @ g2.reshape(-1, g2.shape[-1])
+            else:
+                gb = xp.swapaxes(a2, -1, -2) @ g2
+            if b.ndim == 1:
+                gb = gb.reshape(gb.shape[:-1])
+        return ga, gb
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product ``a @ b`` with NumPy's rules (1-D operands, broadcast batches).
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.matmul(tg.tensor([[1.0, 2.0]]), tg.tensor([[3.0], [4.0]]))
+    tensor([[11.]])
+    """
+    return MatMul.apply(a, b)
+
+
+register(OpInfo("matmul", matmul, np.matmul, ("real", "real"), shapes="matmul"))

@@ -1,0 +1,223 @@
+"""Reductions over ``axis=None | int | tuple`` with ``keepdims``, and the composites built on them."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function
+from ..tensor import Tensor, as_tensor
+from .elementwise import _float_constant, exp, log, neg, sqrt
+from .registry import OpInfo, reduction_params, register
+
+Axis = int | tuple[int, ...] | None
+
+
+def normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
+    """The axes as a tuple of non-negative ints; out-of-range or repeated axes are errors.
+
+    Examples
+    --------
+    >>> normalize_axis(-1, 3, "sum"), normalize_axis(None, 2, "sum")
+    ((2,), (0, 1))
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    result = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise np.exceptions.AxisError(
+                f"{op}: axis {a} is out of range for a tensor with {ndim} dimension(s); "
+                f"use an axis in [{-ndim}, {ndim})"
+            )
+        result.append(int(a) % ndim)
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op}: axis {axis} repeats an axis; name each axis once")
+    return tuple(result)
+
+
+def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    """d sum(x) = grad, broadcast back over the summed axes"""
+
+    def forward(ctx, x, axis, keepdims):
+        x = np.asarray(x)
+        axes = normalize_axis(axis, x.ndim, "sum")
+        ctx.in_shape, ctx.kept = x.shape, _kept_shape(x.shape, axes)
+        return np.sum(x, axis=axes, keepdims=keepdims)
+
+    def backward(ctx, grad, xp):
+        return xp.broadcast_to(grad.reshape(ctx.kept), ctx.in_shape), None, None
+
+
+class Max(Function):
+    """d max(x) = grad at the arg-max; tied maxima share it equally"""
+
+    def forward(ctx, x, axis, keepdims):
+        x = np.asarray(x)
+        axes = normalize_axis(axis, x.ndim, "max")
+        out = np.max(x, axis=axes, keepdims=True)
+        mask = x == out
+        ctx.weights = _float_constant(mask / mask.sum(axis=axes, keepdims=True), x)
+        ctx.kept = out.shape
+        return out if keepdims else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+
+    def backward(ctx, grad, xp):
+        return grad.reshape(ctx.kept) * ctx.weights, None, None
+
+
+def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Sum over ``axis`` (all axes when ``None``).
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.sum(tg.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
+    tensor([4., 6.])
+    """
+    return Sum.apply(x, axis, keepdims)
+
+
+def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Maximum over ``axis``; the gradient goes to the arg-max, ties share it equally.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.max(tg.tensor([[1.0, 5.0], [3.0, 4.0]]), axis=1)
+    tensor([5., 4.])
+    """
+    return Max.apply(x, axis, keepdims)
+
+
+def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Minimum over ``axis``: ``-max(-x)``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.min(tg.tensor([[1.0, 5.0], [3.0, 4.0]]), axis=1)
+    tensor([1., 3.])
+    """
+    return neg(max(neg(x), axis, keepdims))
+
+
+def _count(shape: tuple[int, ...], axis: Axis, op: str) -> int:
+    return math.prod(shape[a] for a in normalize_axis(axis, len(shape), op))
+
+
+def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Arithmetic mean over ``axis``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.mean(tg.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=1)
+    tensor([1.5, 3.5])
+    """
+    x = as_tensor(x)
+    return sum(x, axis, keepdims) * (1.0 / _count(x.shape, axis, "mean"))
+
+
+def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Variance over ``axis`` with NumPy's ``ddof`` (0 by default).
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.var(tg.tensor([1.0, 2.0, 3.0, 4.0]))
+    tensor(1.25)
+    """
+    x = as_tensor(x)
+    n = _count(x.shape, axis, "var")
+    if n - ddof <= 0:
+        raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {n} element(s)")
+    centered = x - mean(x, axis, keepdims=True)
+    return sum(centered * centered, axis, keepdims) * (1.0 / (n - ddof))
+
+
+def std(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """Standard deviation over ``axis``: ``sqrt(var(x, axis, ddof))``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.std(tg.tensor([1.0, 3.0]))
+    tensor(1.)
+    """
+    return sqrt(var(x, axis, ddof, keepdims))
+
+
+def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """``log(sum(exp(x)))`` over ``axis``, stable for inputs of any magnitude.
+
+    Composite: the maximum is subtracted as a constant first, which changes neither
+    the value nor the gradient (the softmax of ``x``).
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.logsumexp(tg.tensor([1000.0, 1000.0]))
+    tensor(1000.69314718)
+    """
+    x = as_tensor(x)
+    axes = normalize_axis(axis, x.ndim, "logsumexp")
+    shift = np.max(x.data, axis=axes, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0)
+    total = log(sum(exp(x - shift), axes, keepdims))
+    return total + (shift if keepdims else shift.reshape(total.shape))
+
+
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> np.ndarray:
+    """Indices of the maxima along ``axis`` as a plain array (no gradient).
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.argmax(tg.tensor([[1.0, 5.0], [3.0, 4.0]]), axis=1)
+    array([1, 1])
+    """
+    return np.argmax(np.asarray(x), axis=axis, keepdims=keepdims)
+
+
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> np.ndarray:
+    """Indices of the minima along ``axis`` as a plain array (no gradient).
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.argmin(tg.tensor([[1.0, 5.0], [3.0, 4.0]]), axis=1)
+    array([0, 0])
+    """
+    return np.argmin(np.asarray(x), axis=axis, keepdims=keepdims)
+
+
+def _np_logsumexp(x: np.ndarray, axis: Axis, keepdims: bool) -> np.ndarray:
+    m = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _ddof_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
+    params = reduction_params(rng, shapes)
+    n = _count(shapes[0], params["axis"], "var")
+    params["ddof"] = int(rng.integers(0, 2)) if n > 1 else 0
+    return params
+
+
+for _name, _fn, _ref, _kind in [
+    ("sum", sum, np.sum, "real"),
+    ("mean", mean, np.mean, "real"),
+    ("max", max, np.max, "distinct"),
+    ("min", min, np.min, "distinct"),
+    ("logsumexp", logsumexp, _np_logsumexp, "real"),
+]:
+    register(OpInfo(_name, _fn, _ref, (_kind,), params=reduction_params))
+register(OpInfo("var", var, np.var, ("distinct",), params=_ddof_params))
+register(OpInfo("std", std, np.std, ("distinct",), params=_ddof_params))

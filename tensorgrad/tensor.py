@@ -1,0 +1,365 @@
+"""Tensor: a NumPy array, its gradient, and the node of the op that made it.
+
+The operations themselves live in :mod:`tensorgrad.ops`, which also attaches them to
+``Tensor`` as methods and operators (``x.exp()``, ``x + y``, ``x[i]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .autograd import run_backward
+
+_default_dtype: np.dtype = np.dtype(np.float64)
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the float dtype that Python floats, lists and constructors become.
+
+    Examples
+    --------
+    >>> import numpy as np, tensorgrad as tg
+    >>> tg.set_default_dtype(np.float32)
+    >>> tg.tensor([1.0]).dtype
+    dtype('float32')
+    >>> tg.set_default_dtype(np.float64)
+    """
+    global _default_dtype
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dt}")
+    _default_dtype = dt
+
+
+def get_default_dtype() -> np.dtype:
+    """The float dtype that Python floats, lists and constructors become (float64 unless set).
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.get_default_dtype()
+    dtype('float64')
+    """
+    return _default_dtype
+
+
+def as_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
+    """Convert ``data`` to an array with tensorgrad's dtype policy.
+
+    NumPy arrays keep their dtype; Python floats (and lists of them) take the default
+    float dtype; Python ints become int64.
+
+    Examples
+    --------
+    >>> as_array([1, 2]).dtype, as_array(1.5).dtype
+    (dtype('int64'), dtype('float64'))
+    """
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, np.ndarray | np.generic):
+        arr = np.asarray(data)
+    else:
+        arr = np.asarray(data)
+        if dtype is None:
+            if arr.dtype.kind == "f":
+                arr = arr.astype(_default_dtype, copy=False)
+            elif arr.dtype.kind in "iu":
+                arr = arr.astype(np.int64, copy=False)
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    if copy and (arr is data or (isinstance(data, Tensor) and arr is data._data)):
+        arr = arr.copy()
+    return arr
+
+
+def _check_differentiable(arr: np.ndarray, where: str) -> None:
+    if arr.dtype.kind not in "fc":
+        raise TypeError(
+            f"{where}: only floating-point tensors can require gradients, but this one has "
+            f"dtype {arr.dtype}. Create it with a float dtype, e.g. tg.tensor(data, "
+            "dtype=np.float64), or call .astype(np.float64) first."
+        )
+
+
+class Tensor:
+    """An N-dimensional array that records the operations applied to it.
+
+    ``Tensor(data)`` wraps ``data`` without copying a NumPy array (keeping its dtype);
+    ``tg.tensor(data)`` copies.
+
+    Examples
+    --------
+    >>> import numpy as np, tensorgrad as tg
+    >>> w = tg.Tensor(np.ones((2, 3)), requires_grad=True)
+    >>> (w * 2).sum().backward()
+    >>> w.grad
+    array([[2., 2., 2.],
+           [2., 2., 2.]])
+    """
+
+    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_version", "__weakref__")
+    # Makes `ndarray + tensor` call Tensor.__radd__ instead of converting the tensor.
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+        self._data = as_array(data)
+        self.grad: np.ndarray | None = None
+        self._node = None
+        self._version = 0
+        self._requires_grad = False
+        if requires_grad:
+            _check_differentiable(self._data, "Tensor")
+            self._requires_grad = True
+
+    @classmethod
+    def _from_node(cls, data: np.ndarray, node: Any) -> Tensor:
+        t = cls.__new__(cls)
+        t._data, t.grad, t._node, t._version, t._requires_grad = data, None, node, 0, True
+        return t
+
+    # --- attributes -------------------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        """The wrapped ``numpy.ndarray``. Assigning to it counts as an in-place edit."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        arr = as_array(value)
+        if self._requires_grad:
+            _check_differentiable(arr, "Tensor.data")
+        self._data = arr
+        self._version += 1
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to (and, for a leaf, accumulate in) this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._node is not None:
+            raise RuntimeError(
+                "requires_grad: only leaf tensors can change requires_grad; use .detach() "
+                "to get a tensor cut from the graph"
+            )
+        if value:
+            _check_differentiable(self._data, "requires_grad")
+        self._requires_grad = bool(value)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (their ``.grad`` is kept)."""
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> Any:
+        """The node of the op that produced this tensor, or ``None`` for a leaf."""
+        return self._node
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def size(self) -> int:
+        return self._data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    # --- autograd ---------------------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires a gradient.
+
+        ``grad`` is the upstream gradient (same shape as ``self``); it may be omitted
+        only for a single-element tensor.
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).backward(tg.tensor([1.0, 1.0]))
+        >>> x.grad
+        array([2., 4.])
+        """
+        if not self._requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no graph; create the "
+                "inputs with requires_grad=True (and not under tg.no_grad())"
+            )
+        if grad is None:
+            if self._data.size != 1:
+                raise RuntimeError(
+                    f"backward: the tensor has shape {self.shape}, and a gradient can be "
+                    "implied only for a single-element output; reduce it first (e.g. "
+                    ".sum() or .mean()) or pass backward(grad) with the same shape"
+                )
+            grad_array = np.ones_like(self._data)
+        else:
+            grad_array = as_array(grad, dtype=self._data.dtype)
+            if grad_array.shape != self.shape:
+                raise ValueError(
+                    f"backward: grad has shape {grad_array.shape} but the tensor has shape "
+                    f"{self.shape}; pass a gradient of the same shape"
+                )
+        run_backward([self], [grad_array], retain_graph=retain_graph)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing the same data, cut from the graph.
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> tg.tensor([1.0], requires_grad=True).detach().requires_grad
+        False
+        """
+        return Tensor(self._data)
+
+    def zero_grad(self) -> None:
+        """Set ``.grad`` to ``None``."""
+        self.grad = None
+
+    # --- conversion -------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The wrapped array (shared, not copied).
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> tg.tensor([1.0, 2.0]).numpy()
+        array([1., 2.])
+        """
+        return self._data
+
+    def item(self) -> Any:
+        """The single element as a Python number.
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> tg.tensor([[3.5]]).item()
+        3.5
+        """
+        if self._data.size != 1:
+            raise ValueError(
+                f"item: only a single-element tensor converts to a Python number, this one "
+                f"has shape {self.shape}; index or reduce it first"
+            )
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        """The data as (nested) Python lists.
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> tg.tensor([[1, 2]]).tolist()
+        [[1, 2]]
+        """
+        return self._data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        extras = []
+        if self._data.dtype not in (_default_dtype, np.dtype(np.int64), np.dtype(bool)):
+            extras.append(f"dtype={self._data.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn=<{self._node.name}>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        prefix = "tensor("
+        body = np.array2string(self._data, separator=", ", prefix=prefix)
+        return prefix + body + "".join(", " + e for e in extras) + ")"
+
+    # --- in-place edits ---------------------------------------------------------------
+    def _check_inplace(self, op: str) -> None:
+        if self._requires_grad:
+            raise RuntimeError(
+                f"{op}: in-place change of a tensor that requires grad would corrupt its "
+                "gradient; use an out-of-place op (x = x + 1), or edit x.data to change a "
+                "parameter's values"
+            )
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace("__setitem__")
+        self._data[_plain_index(index)] = as_array(value)
+        self._version += 1
+
+    def _inplace(self, ufunc: np.ufunc, other: Any, op: str) -> Tensor:
+        self._check_inplace(op)
+        other_data = other._data if isinstance(other, Tensor) else other
+        try:
+            ufunc(self._data, other_data, out=self._data)
+        except (ValueError, TypeError) as exc:  # NumPy's casting or broadcasting refusal
+            raise type(exc)(f"{op}: {exc}") from None
+        self._version += 1
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace(np.add, other, "__iadd__")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace(np.subtract, other, "__isub__")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace(np.multiply, other, "__imul__")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace(np.true_divide, other, "__itruediv__")
+
+
+def _plain_index(index: Any) -> Any:
+    """Replace tensors inside an index by their arrays."""
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, tuple):
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+autograd.Tensor = Tensor
+
+
+def as_tensor(x: Any) -> Tensor:
+    """``x`` itself if it is a tensor, else a new tensor wrapping it (dtype policy of ``tg.tensor``).
+
+    Examples
+    --------
+    >>> as_tensor(2.0)
+    tensor(2.)
+    """
+    return x if isinstance(x, Tensor) else Tensor(x)
