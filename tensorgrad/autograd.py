@@ -182,7 +182,9 @@ class Function:
         raise NotImplementedError(f"{ctx.name}: forward is not defined")
 
     def backward(ctx, grad: Any, xp: Any) -> tuple[Any, ...]:
-        raise NotImplementedError(f"{ctx.name}: backward is not defined, so it is not differentiable")
+        raise NotImplementedError(
+            f"{ctx.name}: backward is not defined, so it is not differentiable"
+        )
 
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:
@@ -204,8 +206,7 @@ class Function:
         result._requires_grad = False
         if _grad_enabled:
             parents = [
-                (a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
-                for a in args
+                (a._node or a) if isinstance(a, Tensor) and a._requires_grad else None for a in args
             ]
             if any(p is not None for p in parents):
                 if out.dtype.kind not in "fc":
@@ -411,7 +412,10 @@ def _call_rule(node: Function, grad: Any, xp: Any, create_graph: bool) -> Sequen
     if not create_graph:
         return node.backward(grad, xp)
     # Hand the rule the saved tensors so that what it computes is itself on a graph.
-    arrays, out = (node.inputs if node.save_inputs else None), (node.out if node.save_output else None)
+    arrays, out = (
+        (node.inputs if node.save_inputs else None),
+        (node.out if node.save_output else None),
+    )
     if node.save_inputs:
         node.inputs = node._args
     if node.save_output:

@@ -128,7 +128,7 @@ def arange(
     start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:  # fmt: skip
-    """Evenly spaced values in ``[start, stop)``; int arguments give int64, floats the default dtype.
+    """Evenly spaced values in ``[start, stop)``; ints give int64, floats the default dtype.
 
     Examples
     --------

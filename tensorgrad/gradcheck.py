@@ -48,7 +48,9 @@ def _scalar_output(out: Any, grad_output: np.ndarray | None, where: str) -> Any:
             f"{where}: grad_output has shape {grad_output.shape} but f returned shape "
             f"{np.shape(out)}; they must match"
         )
-    return (out * grad_output).sum() if isinstance(out, Tensor) else float(np.sum(out * grad_output))
+    return (
+        (out * grad_output).sum() if isinstance(out, Tensor) else float(np.sum(out * grad_output))
+    )
 
 
 def _evaluate(f: Callable[..., Any], xs: list[Any], grad_output: np.ndarray | None) -> float:
@@ -63,7 +65,7 @@ def numerical_grad(
     eps: float = 1e-6,
     grad_output: Any = None,
 ) -> list[np.ndarray | None]:
-    """Central-difference gradient ``(f(x + h) - f(x - h)) / 2h``, one element at a time, in float64.
+    """Central differences ``(f(x + h) - f(x - h)) / 2h``, one element at a time, in float64.
 
     ``f`` takes the inputs and returns a single value (or, with ``grad_output``, the
     gradient is that of ``sum(f(x) * grad_output)``). Float inputs are perturbed as
@@ -216,4 +218,3 @@ def gradcheck(
             )
         raise GradcheckError(message)
     return True
-

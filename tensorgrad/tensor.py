@@ -355,7 +355,7 @@ autograd.Tensor = Tensor
 
 
 def as_tensor(x: Any) -> Tensor:
-    """``x`` itself if it is a tensor, else a new tensor wrapping it (dtype policy of ``tg.tensor``).
+    """``x`` itself if it is a tensor, else a new tensor wrapping it (``tg.tensor``'s dtype policy).
 
     Examples
     --------

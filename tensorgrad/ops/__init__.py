@@ -14,19 +14,57 @@ from .. import autograd
 from ..tensor import Tensor
 from . import compare, elementwise, index, linalg, reduce, shape
 from .compare import (
-    equal, greater, greater_equal, less, less_equal, logical_and, logical_not, logical_or,
-    logical_xor, not_equal,
+    equal,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    not_equal,
 )  # fmt: skip
 from .elementwise import (
-    abs, add, astype, clip, cos, div, exp, leaky_relu, log, maximum, minimum, mul, neg, pow,
-    relu, sigmoid, sin, softplus, sqrt, sub, tanh, where,
+    abs,
+    add,
+    astype,
+    clip,
+    cos,
+    div,
+    exp,
+    leaky_relu,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    sigmoid,
+    sin,
+    softplus,
+    sqrt,
+    sub,
+    tanh,
+    where,
 )  # fmt: skip
 from .index import getitem, scatter_add
 from .linalg import matmul
 from .reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
 from .shape import (
-    broadcast_to, concatenate, expand_dims, flatten, pad, reshape, split, squeeze, stack,
-    swapaxes, transpose, unsqueeze,
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    flatten,
+    pad,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    transpose,
+    unsqueeze,
 )  # fmt: skip
 
 # The functions a backward rule may call through ``xp``: NumPy's for first-order

@@ -34,7 +34,9 @@ def _is_basic(index: tuple[Any, ...]) -> bool:
     )  # fmt: skip
 
 
-def scatter_add_array(values: np.ndarray, index: tuple[Any, ...], shape: tuple[int, ...]) -> np.ndarray:
+def scatter_add_array(
+    values: np.ndarray, index: tuple[Any, ...], shape: tuple[int, ...]
+) -> np.ndarray:
     """Zeros of ``shape`` with ``values`` added at ``index`` (repeated positions accumulate)."""
     out = np.zeros(shape, dtype=np.asarray(values).dtype)
     if _is_basic(index):

@@ -1,4 +1,4 @@
-"""Reductions over ``axis=None | int | tuple`` with ``keepdims``, and the composites built on them."""
+"""Reductions over ``axis=None | int | tuple`` with ``keepdims``, and composites of them."""
 
 from __future__ import annotations
 
@@ -220,4 +220,14 @@ for _name, _fn, _ref, _kind in [
 ]:
     register(OpInfo(_name, _fn, _ref, (_kind,), params=reduction_params))
 register(OpInfo("var", var, np.var, ("distinct",), params=_ddof_params))
-register(OpInfo("std", std, np.std, ("distinct",), params=_ddof_params))
+register(
+    OpInfo(
+        "std",
+        std,
+        np.std,
+        ("distinct",),
+        params=_ddof_params,
+        # The std of one element is identically 0 but sqrt has no derivative at 0.
+        valid=lambda shapes, params: _count(shapes[0], params["axis"], "std") >= 2,
+    )
+)

@@ -29,8 +29,10 @@ class OpInfo:
     computation it must match. ``shapes`` says how input shapes are drawn:
     ``"broadcast"`` (mutually broadcastable, one per input), ``"matmul"`` or ``"same"``
     (every input the same shape). ``params(rng, shapes)`` draws the op's other
-    arguments for the given input shapes (of at least ``min_dims`` dimensions). ``kinks`` are input values where the op is
-    not differentiable; test inputs stay away from them.
+    arguments for the given input shapes (of at least ``min_dims`` dimensions).
+    ``kinks`` are input values where the op is not differentiable; test inputs stay
+    away from them. ``valid(shapes, params)``,
+    when given, rejects cases where the op is not differentiable whatever the values.
 
     Examples
     --------
@@ -47,6 +49,7 @@ class OpInfo:
     params: Callable[[np.random.Generator, list[tuple[int, ...]]], dict[str, Any]] | None = None
     kinks: tuple[float, ...] = ()
     min_dims: int = 0
+    valid: Callable[[list[tuple[int, ...]], dict[str, Any]], bool] | None = None
     notes: str = field(default="", compare=False)
 
 

@@ -64,9 +64,7 @@ class Concatenate(Function):
         return out
 
     def backward(ctx, grad, xp):
-        return tuple(
-            grad[s] if p is not None else None for s, p in zip(ctx.slices, ctx.parents)
-        )
+        return tuple(grad[s] if p is not None else None for s, p in zip(ctx.slices, ctx.parents))
 
 
 class Pad(Function):
@@ -331,10 +329,10 @@ def _split_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
     return params
 
 
-register(OpInfo("reshape", reshape, np.reshape, params=_reshape_params))
+register(OpInfo("reshape", lambda x, shape: reshape(x, shape), np.reshape, params=_reshape_params))
 register(OpInfo("transpose", transpose, np.transpose, params=_transpose_params))
 register(OpInfo("broadcast_to", broadcast_to, np.broadcast_to, params=_broadcast_params))
-register(OpInfo("pad", pad, np.pad, params=_pad_params))
+register(OpInfo("pad", pad, np.pad, params=_pad_params, min_dims=1))
 register(OpInfo("flatten", flatten, np.ravel))
 register(
     OpInfo(
