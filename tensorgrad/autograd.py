@@ -276,13 +276,15 @@ def _name_the_op(exc: Exception, op: str, arrays: Sequence[Any]) -> None:
     exc.args = (f"{op}: {message} (input shapes {shapes}).{hint}",) + exc.args[1:]
 
 
-def _leaf_grad(tensor: Any, grad: np.ndarray, shared: Any) -> None:
+def _leaf_grad(tensor: Any, grad: Any, shared: Any) -> None:
+    # NumPy returns scalars from 0-d arithmetic; .grad is always an ndarray.
+    if type(grad) is not np.ndarray:
+        grad = np.array(grad)
     # A gradient handed on unchanged (or as a view) may be shared with another input;
     # copying it gives every leaf an array of its own to edit in place.
-    if tensor.grad is None:
-        tensor.grad = grad.copy() if grad is shared or grad.base is not None else grad
-    else:
-        tensor.grad = tensor.grad + grad
+    elif grad is shared or grad.base is not None:
+        grad = grad.copy()
+    tensor.grad = grad if tensor.grad is None else np.asarray(tensor.grad + grad)
 
 
 def run_backward(
