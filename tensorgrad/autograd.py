@@ -21,7 +21,6 @@ import itertools
 import os
 import sys
 import types
-import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +33,7 @@ from .broadcast import unbroadcast
 # the hot path, and the engine is not meant to be driven from several threads at once.
 _grad_enabled = True
 _anomaly = False
+_edits = 0  # in-place edits so far, across all tensors
 _epochs = itertools.count(1)
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -166,7 +166,7 @@ class Function:
     """
 
     __slots__ = (
-        "parents", "shape", "dtype", "inputs", "out", "_args", "_versions", "_out_ref",
+        "parents", "shape", "dtype", "inputs", "out", "_args", "_stamp", "_out_edited",
         "_pending", "_count", "_mark", "created_at", "__dict__",
     )  # fmt: skip
     name = "function"
@@ -189,8 +189,22 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:
         """Run the op on tensors, arrays or numbers and record it when a gradient is needed."""
+        # Plain loops rather than comprehensions: this is the per-op hot path, and on
+        # Python 3.11 each comprehension or generator costs a frame of its own.
         ctx = cls.__new__(cls)
-        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        arrays = []
+        parents = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                if a._requires_grad:
+                    parents.append(a._node or a)
+                    record = True
+                    continue
+            else:
+                arrays.append(a)
+            parents.append(None)
         try:
             out = ctx.forward(*arrays, **params)
         except (ValueError, TypeError, IndexError) as exc:
@@ -202,55 +216,60 @@ class Function:
         result._data = out
         result.grad = None
         result._version = 0
-        result._node = None
-        result._requires_grad = False
-        if _grad_enabled:
-            parents = [
-                (a._node or a) if isinstance(a, Tensor) and a._requires_grad else None for a in args
-            ]
-            if any(p is not None for p in parents):
-                if out.dtype.kind not in "fc":
-                    raise TypeError(
-                        f"{cls.name}: the result has dtype {out.dtype}, which cannot carry a "
-                        "gradient; cast the inputs to a float dtype first"
-                    )
-                ctx.parents = parents
-                ctx.shape = out.shape
-                ctx.dtype = out.dtype
-                ctx._pending = None
-                ctx._mark = 0
-                if cls.save_inputs:
-                    ctx.inputs = arrays
-                    ctx._args = args
-                    ctx._versions = [a._version if isinstance(a, Tensor) else 0 for a in args]
-                if cls.save_output:
-                    ctx.out = out
-                    ctx._out_ref = weakref.ref(result)
-                result._node = ctx
-                result._requires_grad = True
-                if _anomaly:
-                    ctx.created_at = _user_line()
+        if record and _grad_enabled:
+            if out.dtype.kind not in "fc":
+                raise TypeError(
+                    f"{cls.name}: the result has dtype {out.dtype}, which cannot carry a "
+                    "gradient; cast the inputs to a float dtype first"
+                )
+            ctx.parents = parents
+            ctx.shape = out.shape
+            ctx.dtype = out.dtype
+            ctx._pending = None
+            ctx._mark = 0
+            if cls.save_inputs:
+                ctx.inputs = arrays
+                ctx._args = args
+                ctx._stamp = _edits
+            if cls.save_output:
+                ctx.out = out
+                ctx._stamp = _edits
+            result._node = ctx
+            result._requires_grad = True
+            if _anomaly:
+                ctx.created_at = _user_line()
+        else:
+            result._node = None
+            result._requires_grad = False
         if _anomaly:
             _check_finite(out, cls.name, "forward", _user_line())
         return result
 
     def _check_versions(ctx) -> None:
+        """Raise if a saved input or the saved output was edited in place since the forward."""
         if ctx.save_inputs:
             for i, a in enumerate(ctx._args):
-                if isinstance(a, Tensor) and a._version != ctx._versions[i]:
+                if isinstance(a, Tensor) and a._version > ctx._stamp:
                     _raise_modified(ctx.name, f"input {i} (shape {a.shape})")
-        if ctx.save_output:
-            result = ctx._out_ref()
-            if result is not None and result._version != 0:
-                _raise_modified(ctx.name, f"its output (shape {result.shape})")
-
-    def _free(ctx) -> None:
-        ctx.parents = None
-        ctx.inputs = ctx.out = ctx._args = None
-        ctx.__dict__.clear()
+        if ctx.save_output and getattr(ctx, "_out_edited", False):
+            _raise_modified(ctx.name, f"its output (shape {ctx.shape})")
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+def record_edit(tensor: Any) -> None:
+    """Note an in-place edit of ``tensor``, so ops that saved it refuse to backward.
+
+    Versions are stamps from one global count of edits: an op compares the stamps of
+    what it saved with the count when it saved them, which costs nothing per op while
+    no edit happens.
+    """
+    global _edits
+    _edits += 1
+    tensor._version = _edits
+    if tensor._node is not None:
+        tensor._node._out_edited = True
 
 
 def _raise_modified(op: str, what: str) -> None:
@@ -356,7 +375,6 @@ def run_backward(
                     stack.append(p)
     ready = [n for n in ready if n._count == 0]
 
-    xp = TENSOR if create_graph else ARRAY
     # Rules evaluate 1/x and the like at positions whose gradient is then guarded to 0
     # (the unselected branch of where); NumPy's warnings there would be noise.
     with _grad_mode(create_graph), np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -370,7 +388,12 @@ def run_backward(
             else:
                 if captured is not None and id(node) in captured:
                     results[captured[id(node)]] = grad
-                grads = _call_rule(node, grad, xp, create_graph)
+                if (node.save_inputs or node.save_output) and node._stamp != _edits:
+                    node._check_versions()
+                if create_graph:
+                    grads = _call_rule_on_graph(node, grad)
+                else:
+                    grads = node.backward(grad, ARRAY)
                 if len(grads) != len(parents):
                     raise RuntimeError(
                         f"{node.name}: backward returned {len(grads)} gradients for "
@@ -379,24 +402,20 @@ def run_backward(
             for p, g in zip(parents, grads):
                 if p is None:
                     continue
-                if g is not None:
-                    if isinstance(p, Function):
-                        shape, dtype = p.shape, p.dtype
-                    else:
-                        shape, dtype = p._data.shape, p._data.dtype
-                    if g.shape != shape:
-                        g = unbroadcast(g, shape, node.name)
-                    if g.dtype != dtype:
-                        g = g.astype(dtype)
-                    if _anomaly:
-                        _check_finite(g, node.name, "backward", getattr(node, "created_at", "?"))
                 if isinstance(p, Function):
                     if g is not None:
+                        if g.shape != p.shape or (g.dtype is not p.dtype and g.dtype != p.dtype):
+                            g = _fit(g, p.shape, p.dtype, node.name)
+                        if _anomaly:
+                            _check_finite(g, node.name, "backward", _origin(node))
                         p._pending = g if p._pending is None else p._pending + g
                     p._count -= 1
                     if p._count == 0:
                         ready.append(p)
                 elif g is not None:
+                    g = _fit(g, p._data.shape, p._data.dtype, node.name)
+                    if _anomaly:
+                        _check_finite(g, node.name, "backward", _origin(node))
                     if captured is not None:
                         index = captured.get(id(p))
                         if index is not None:
@@ -404,32 +423,43 @@ def run_backward(
                     elif not create_graph:
                         _leaf_grad(p, g, grad)
             if not retain_graph:
-                node._free()
+                node.parents = None
+                if node.save_inputs:
+                    node.inputs = node._args = None
+                if node.save_output:
+                    node.out = None
+                node.__dict__.clear()
     return results if inputs is not None else None
 
 
-def _call_rule(node: Function, grad: Any, xp: Any, create_graph: bool) -> Sequence[Any]:
-    if node.save_inputs or node.save_output:
-        node._check_versions()
-    if not create_graph:
-        return node.backward(grad, xp)
-    # Hand the rule the saved tensors so that what it computes is itself on a graph.
-    arrays, out = (
-        (node.inputs if node.save_inputs else None),
-        (node.out if node.save_output else None),
-    )
+def _call_rule_on_graph(node: Function, grad: Any) -> Sequence[Any]:
+    """Run a rule on the saved tensors, so that what it computes is itself on a graph."""
+    arrays, out = node.inputs if node.save_inputs else None, node.out if node.save_output else None
     if node.save_inputs:
         node.inputs = node._args
     if node.save_output:
         node.out = Tensor._from_node(out, node)
     try:
-        grads = node.backward(grad, xp)
+        grads = node.backward(grad, TENSOR)
     finally:
         if node.save_inputs:
             node.inputs = arrays
         if node.save_output:
             node.out = out
     return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads)
+
+
+def _origin(node: Function) -> str:
+    return getattr(node, "created_at", "<a line run before detect_anomaly was on>")
+
+
+def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, op: str) -> Any:
+    """Reduce a gradient to its input's shape (undoing broadcasting) and cast it to its dtype."""
+    if grad.shape != shape:
+        grad = unbroadcast(grad, shape, op)
+    if grad.dtype != dtype:
+        grad = grad.astype(dtype)
+    return grad
 
 
 def _raise_freed(node: Function) -> None:

@@ -133,7 +133,7 @@ class Tensor:
         if self._requires_grad:
             _check_differentiable(arr, "Tensor.data")
         self._data = arr
-        self._version += 1
+        autograd.record_edit(self)
 
     @property
     def requires_grad(self) -> bool:
@@ -317,7 +317,7 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace("__setitem__")
         self._data[_plain_index(index)] = as_array(value)
-        self._version += 1
+        autograd.record_edit(self)
 
     def _inplace(self, ufunc: np.ufunc, other: Any, op: str) -> Tensor:
         self._check_inplace(op)
@@ -326,7 +326,7 @@ class Tensor:
             ufunc(self._data, other_data, out=self._data)
         except (ValueError, TypeError) as exc:  # NumPy's casting or broadcasting refusal
             raise type(exc)(f"{op}: {exc}") from None
-        self._version += 1
+        autograd.record_edit(self)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
