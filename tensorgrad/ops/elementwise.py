@@ -2,9 +2,9 @@
 
 Each rule returns gradients in the output's broadcast shape; the engine reduces them
 to the inputs' shapes. Rules whose local derivative can be infinite (exp, log, sqrt,
-pow, division) pass their result through ``xp.guard``, so that a zero upstream
-gradient (e.g. from the branch ``where`` did not select) stays zero instead of
-becoming ``0 * inf = NaN``.
+pow, division) pass their result through ``xp.guard``, and so does the product rule (a factor
+may be infinite): a zero upstream gradient (e.g. from the branch ``where`` did not
+select) stays zero instead of becoming ``0 * inf = NaN``.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ class Mul(Function):
 
     def backward(ctx, grad, xp):
         a, b = ctx.inputs
-        ga = grad * b if ctx.parents[0] is not None else None
-        gb = grad * a if ctx.parents[1] is not None else None
+        ga = xp.guard(grad, grad * b) if ctx.parents[0] is not None else None
+        gb = xp.guard(grad, grad * a) if ctx.parents[1] is not None else None
         return ga, gb
 
 
@@ -260,13 +260,21 @@ class Clip(Function):
 class Maximum(Function):
     """d max(a, b) = (grad, 0) where a > b, (0, grad) where a < b, half each where equal"""
 
+    select, wins = np.maximum, np.greater
+
     def forward(ctx, a, b):
-        out = np.maximum(a, b)
-        ctx.share = _float_constant((a > b) + 0.5 * (a == b), out)
+        out = ctx.select(a, b)
+        ctx.share = _float_constant(ctx.wins(a, b) + 0.5 * (a == b), out)
         return out
 
     def backward(ctx, grad, xp):
         return grad * ctx.share, grad * (1 - ctx.share)
+
+
+class Minimum(Maximum):
+    """d min(a, b) = (grad, 0) where a < b, (0, grad) where a > b, half each where equal"""
+
+    select, wins = np.minimum, np.less
 
 
 class Where(Function):
@@ -526,7 +534,7 @@ def maximum(a: Any, b: Any) -> Tensor:
 
 
 def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise minimum with broadcasting: ``-maximum(-a, -b)``.
+    """Elementwise minimum with broadcasting; ties share the gradient equally.
 
     Examples
     --------
@@ -534,7 +542,7 @@ def minimum(a: Any, b: Any) -> Tensor:
     >>> tg.minimum(tg.tensor([1.0, 5.0]), 3.0)
     tensor([1., 3.])
     """
-    return neg(maximum(neg(a), neg(b)))
+    return Minimum.apply(a, b)
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:

@@ -43,6 +43,13 @@ def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def _numpy_call(x: Any, dtype: Any, out: Any, op: str) -> Any:
+    """Accept the ``dtype=`` and ``out=`` that NumPy passes when ``np.sum(tensor)`` defers to us."""
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported; use the returned tensor")
+    return x if dtype is None else as_tensor(x).astype(dtype)
+
+
 class Sum(Function):
     """d sum(x) = grad, broadcast back over the summed axes"""
 
@@ -72,7 +79,9 @@ class Max(Function):
         return grad.reshape(ctx.kept) * ctx.weights, None, None
 
 
-def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def sum(
+    x: Any, axis: Axis = None, keepdims: bool = False, *, dtype: Any = None, out: Any = None
+) -> Tensor:
     """Sum over ``axis`` (all axes when ``None``).
 
     Examples
@@ -81,10 +90,10 @@ def sum(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     >>> tg.sum(tg.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
     tensor([4., 6.])
     """
-    return Sum.apply(x, axis, keepdims)
+    return Sum.apply(_numpy_call(x, dtype, out, "sum"), axis, keepdims)
 
 
-def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def max(x: Any, axis: Axis = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
     """Maximum over ``axis``; the gradient goes to the arg-max, ties share it equally.
 
     Examples
@@ -93,10 +102,10 @@ def max(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     >>> tg.max(tg.tensor([[1.0, 5.0], [3.0, 4.0]]), axis=1)
     tensor([5., 4.])
     """
-    return Max.apply(x, axis, keepdims)
+    return Max.apply(_numpy_call(x, None, out, "max"), axis, keepdims)
 
 
-def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def min(x: Any, axis: Axis = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
     """Minimum over ``axis``: ``-max(-x)``.
 
     Examples
@@ -105,6 +114,8 @@ def min(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     >>> tg.min(tg.tensor([[1.0, 5.0], [3.0, 4.0]]), axis=1)
     tensor([1., 3.])
     """
+    x = _numpy_call(x, None, out, "min")
+    normalize_axis(axis, np.ndim(x), "min")
     return neg(max(neg(x), axis, keepdims))
 
 
@@ -112,7 +123,9 @@ def _count(shape: tuple[int, ...], axis: Axis, op: str) -> int:
     return math.prod(shape[a] for a in normalize_axis(axis, len(shape), op))
 
 
-def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def mean(
+    x: Any, axis: Axis = None, keepdims: bool = False, *, dtype: Any = None, out: Any = None
+) -> Tensor:
     """Arithmetic mean over ``axis``.
 
     Examples
@@ -121,11 +134,24 @@ def mean(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     >>> tg.mean(tg.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=1)
     tensor([1.5, 3.5])
     """
+    x = as_tensor(_numpy_call(x, dtype, out, "mean"))
+    count = _count(x.shape, axis, "mean")
+    return sum(x, axis, keepdims) * (1.0 / count)
+
+
+def _variance(x: Any, axis: Axis, ddof: int, keepdims: bool, op: str) -> Tensor:
     x = as_tensor(x)
-    return sum(x, axis, keepdims) * (1.0 / _count(x.shape, axis, "mean"))
+    n = _count(x.shape, axis, op)
+    if n - ddof <= 0:
+        raise ValueError(f"{op}: ddof={ddof} leaves no degrees of freedom for {n} element(s)")
+    centered = x - mean(x, axis, keepdims=True)
+    return sum(centered * centered, axis, keepdims) * (1.0 / (n - ddof))
 
 
-def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+def var(
+    x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False, *, dtype: Any = None,
+    out: Any = None,
+) -> Tensor:  # fmt: skip
     """Variance over ``axis`` with NumPy's ``ddof`` (0 by default).
 
     Examples
@@ -134,15 +160,13 @@ def var(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Ten
     >>> tg.var(tg.tensor([1.0, 2.0, 3.0, 4.0]))
     tensor(1.25)
     """
-    x = as_tensor(x)
-    n = _count(x.shape, axis, "var")
-    if n - ddof <= 0:
-        raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {n} element(s)")
-    centered = x - mean(x, axis, keepdims=True)
-    return sum(centered * centered, axis, keepdims) * (1.0 / (n - ddof))
+    return _variance(_numpy_call(x, dtype, out, "var"), axis, ddof, keepdims, "var")
 
 
-def std(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+def std(
+    x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False, *, dtype: Any = None,
+    out: Any = None,
+) -> Tensor:  # fmt: skip
     """Standard deviation over ``axis``: ``sqrt(var(x, axis, ddof))``.
 
     Examples
@@ -151,7 +175,7 @@ def std(x: Any, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Ten
     >>> tg.std(tg.tensor([1.0, 3.0]))
     tensor(1.)
     """
-    return sqrt(var(x, axis, ddof, keepdims))
+    return sqrt(_variance(_numpy_call(x, dtype, out, "std"), axis, ddof, keepdims, "std"))
 
 
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:

@@ -1,0 +1,632 @@
+"""The backward engine: accumulation, graph lifetime, grad mode, versions, anomalies, where."""
+
+from __future__ import annotations
+
+import gc
+import inspect
+import os
+import sys
+import weakref
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+from tensorgrad.autograd import Function
+
+THIS_FILE = os.path.basename(__file__)
+
+
+def _next_line() -> int:
+    """The line number just after the caller's line (where the op under test is called)."""
+    frame = inspect.currentframe()
+    assert frame is not None and frame.f_back is not None
+    return frame.f_back.f_lineno + 1
+
+
+# --- accumulation -----------------------------------------------------------------------
+
+
+def test_tensor_used_twice_gets_the_sum():
+    x = tg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * x.data)
+
+
+def test_tensor_used_on_two_paths_gets_the_sum():
+    x = tg.tensor([0.5, 2.0], requires_grad=True)
+    y = x * 3.0
+    (y + x + tg.exp(x)).sum().backward()
+    np.testing.assert_allclose(x.grad, 4.0 + np.exp(x.data))
+
+
+def test_two_backward_calls_with_retain_graph_accumulate():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x * x * x).sum()
+    y.backward(retain_graph=True)
+    np.testing.assert_allclose(x.grad, 3 * x.data**2)
+    y.backward()
+    np.testing.assert_allclose(x.grad, 6 * x.data**2)
+
+
+def test_two_separate_graphs_accumulate_into_grad():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2.0).sum().backward()
+    (x * 5.0).sum().backward()
+    np.testing.assert_allclose(x.grad, [7.0, 7.0])
+
+
+def test_non_leaf_tensors_keep_no_grad():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    z = tg.exp(y)
+    out = (z * 3.0).sum()
+    out.backward()
+    assert not y.is_leaf and not z.is_leaf and not out.is_leaf
+    assert y.grad is None
+    assert z.grad is None
+    assert out.grad is None
+    np.testing.assert_allclose(x.grad, 6.0 * np.exp(2.0 * x.data))
+
+
+def test_leaf_that_does_not_require_grad_gets_no_grad():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])
+    (x * c).sum().backward()
+    assert c.grad is None
+    np.testing.assert_allclose(x.grad, c.data)
+
+
+# --- deep graphs ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def default_recursion_limit():
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def test_chain_of_100000_ops_backpropagates(default_recursion_limit):
+    scale, shift, pairs = 1.00001, 0.5, 50_000
+    x = tg.tensor([0.3], requires_grad=True)
+    y = x
+    for _ in range(pairs):
+        y = y * scale
+        y = y + shift
+    y.sum().backward()
+    # y = scale**N x + const, so dy/dx = scale**N.
+    np.testing.assert_allclose(x.grad, [scale**pairs], rtol=1e-9)
+
+
+def test_chain_of_100000_mixed_ops_matches_numpy_loop(default_recursion_limit):
+    x0 = np.array([0.2, -0.7, 1.1])
+    w = np.array([0.9, 1.05, -1.0])
+    x = tg.tensor(x0, requires_grad=True)
+    y = x
+    for _ in range(50_000):
+        y = tg.sin(y)
+        y = y * w
+    y.sum().backward()
+
+    value, derivative = x0.copy(), np.ones_like(x0)
+    for _ in range(50_000):
+        derivative = derivative * np.cos(value) * w
+        value = np.sin(value) * w
+    np.testing.assert_allclose(y.data, value, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(x.grad, derivative, rtol=1e-8, atol=1e-300)
+
+
+# --- graph lifetime -----------------------------------------------------------------------
+
+
+def test_saved_buffers_released_after_backward():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])
+    y = x * c
+    h = tg.exp(y)
+    mul_node, exp_node = y.grad_fn, h.grad_fn
+    assert mul_node.inputs is not None
+    assert exp_node.out is not None
+    h.sum().backward()
+    assert mul_node.inputs is None
+    assert exp_node.out is None
+
+
+def test_intermediate_array_dies_after_backward_without_gc():
+    x = tg.tensor(np.linspace(-1, 1, 50), requires_grad=True)
+    h = tg.exp(x)  # saves its output
+    ref = weakref.ref(h.data)
+    y = (h * 2.0).sum()  # saves h as an input
+    del h
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        assert ref() is not None  # the graph keeps it for backward
+        y.backward()
+        assert ref() is None
+    finally:
+        if was_enabled:
+            gc.enable()
+    np.testing.assert_allclose(x.grad, 2.0 * np.exp(x.data))
+
+
+def test_buffers_released_during_backward_before_earlier_nodes_run():
+    refs: list[weakref.ref] = []
+    seen: list[bool] = []
+
+    class Probe(Function):
+        def forward(ctx, x):
+            return x.copy()
+
+        def backward(ctx, grad, xp):
+            seen.append(refs[0]() is None)
+            return (grad,)
+
+    x = tg.tensor([0.1, 0.2, 0.3], requires_grad=True)
+    p = Probe.apply(x)
+    h = tg.exp(p)
+    refs.append(weakref.ref(h.data))
+    y = (h * 3.0).sum()
+    del h
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        y.backward()
+    finally:
+        if was_enabled:
+            gc.enable()
+    # By the time the first op's rule runs, the later ops have released their buffers.
+    assert seen == [True]
+    np.testing.assert_allclose(x.grad, 3.0 * np.exp(x.data))
+
+
+def test_retain_graph_keeps_buffers_and_second_backward_doubles():
+    x = tg.tensor([0.5, -1.5], requires_grad=True)
+    h = tg.exp(x)
+    y = (h * x).sum()
+    y.backward(retain_graph=True)
+    assert h.grad_fn.out is not None
+    first = x.grad.copy()
+    np.testing.assert_allclose(first, np.exp(x.data) * (1 + x.data))
+    y.backward()
+    np.testing.assert_allclose(x.grad, 2 * first)
+
+
+def test_second_backward_on_freed_graph_raises():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (tg.exp(x) * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()
+
+
+def test_backward_after_retain_then_free_raises():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.backward()
+    np.testing.assert_allclose(x.grad, 4 * x.data)
+
+
+def test_backward_through_freed_shared_subgraph_raises():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = tg.exp(x)
+    h.sum().backward()
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        (h * 2.0).sum().backward()
+
+
+# --- grad mode --------------------------------------------------------------------------
+
+
+def test_no_grad_records_nothing():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert tg.is_grad_enabled()
+    with tg.no_grad():
+        assert not tg.is_grad_enabled()
+        y = tg.exp(x * 2.0).sum()
+    assert tg.is_grad_enabled()
+    assert y.requires_grad is False
+    assert y.grad_fn is None
+    assert y.is_leaf
+    np.testing.assert_allclose(y.data, np.exp(2 * x.data).sum())
+
+
+def test_enable_grad_inside_no_grad():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with tg.no_grad():
+        with tg.enable_grad():
+            assert tg.is_grad_enabled()
+            z = (x * 3.0).sum()
+        assert not tg.is_grad_enabled()
+        w = x * 3.0
+    assert z.requires_grad and z.grad_fn is not None
+    assert not w.requires_grad and w.grad_fn is None
+    z.backward()
+    np.testing.assert_allclose(x.grad, [3.0, 3.0])
+
+
+def test_grad_mode_restored_after_exceptions():
+    with pytest.raises(KeyError):
+        with tg.no_grad():
+            raise KeyError("boom")
+    assert tg.is_grad_enabled()
+    with tg.no_grad():
+        with pytest.raises(KeyError):
+            with tg.enable_grad():
+                raise KeyError("boom")
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+
+
+def test_errors_inside_ops_do_not_leave_grad_disabled():
+    with pytest.raises(ValueError):
+        with tg.no_grad():
+            tg.ones((2, 3)) + tg.ones((4,))
+    assert tg.is_grad_enabled()
+
+
+# --- version counter and in-place edits -------------------------------------------------
+
+
+def test_inplace_operator_on_saved_tensor_raises_naming_the_op():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])
+    y = (w * c).sum()
+    c += 1
+    with pytest.raises(RuntimeError, match="mul"):
+        y.backward()
+
+
+def test_data_iadd_on_saved_tensor_raises():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])
+    y = (w * c).sum()
+    c.data += 1
+    with pytest.raises(RuntimeError, match="mul"):
+        y.backward()
+
+
+def test_data_assignment_on_saved_tensor_raises():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])
+    y = (w / c).sum()
+    c.data = np.array([5.0, 6.0])
+    with pytest.raises(RuntimeError, match="div"):
+        y.backward()
+
+
+def test_setitem_on_saved_tensor_raises():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])
+    y = tg.matmul(w, c)
+    c[0] = 10.0
+    with pytest.raises(RuntimeError, match="matmul"):
+        y.backward()
+
+
+def test_editing_saved_leaf_data_before_backward_raises():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])
+    y = (w * c).sum()
+    w.data -= 1.0
+    with pytest.raises(RuntimeError, match="mul"):
+        y.backward()
+
+
+def test_editing_saved_output_raises():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = tg.exp(x)
+    y = h.sum()
+    h.data += 1.0
+    with pytest.raises(RuntimeError, match="exp"):
+        y.backward()
+
+
+def test_inplace_on_unsaved_tensor_does_not_raise():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])
+    y = (x + c).sum()  # add saves nothing
+    c += 1
+    y.backward()
+    np.testing.assert_allclose(x.grad, [1.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda t: t.__iadd__(1.0),
+        lambda t: t.__isub__(1.0),
+        lambda t: t.__imul__(2.0),
+        lambda t: t.__itruediv__(2.0),
+        lambda t: t.__setitem__(0, 1.0),
+    ],
+    ids=["iadd", "isub", "imul", "itruediv", "setitem"],
+)
+def test_inplace_operators_on_requires_grad_tensor_raise(edit):
+    x = tg.tensor([5.0, 6.0], requires_grad=True)
+    with pytest.raises(RuntimeError):
+        edit(x)
+    np.testing.assert_array_equal(x.data, [5.0, 6.0])
+    y = x * 2.0
+    with pytest.raises(RuntimeError):
+        edit(y)
+    np.testing.assert_array_equal(y.data, [10.0, 12.0])
+
+
+def test_augmented_assignment_statements_raise_on_requires_grad():
+    x = tg.tensor([5.0, 6.0], requires_grad=True)
+    with pytest.raises(RuntimeError):
+        x += 1
+    with pytest.raises(RuntimeError):
+        x[0] = 1.0
+    np.testing.assert_array_equal(x.data, [5.0, 6.0])
+
+
+def test_inplace_on_plain_tensor_is_in_place():
+    c = tg.tensor([1.0, 2.0])
+    original = c
+    c += 1
+    c *= 3
+    c[1] = -1.0
+    assert c is original
+    np.testing.assert_array_equal(c.data, [6.0, -1.0])
+
+
+def test_parameter_update_through_data_on_leaf():
+    p = tg.tensor([1.0, -2.0], requires_grad=True)
+    (p * p).sum().backward()
+    np.testing.assert_allclose(p.grad, [2.0, -4.0])
+    p.data -= 0.1 * p.grad
+    np.testing.assert_allclose(p.data, [0.8, -1.6])
+    assert p.is_leaf and p.requires_grad
+    p.zero_grad()
+    (p * p).sum().backward()
+    np.testing.assert_allclose(p.grad, [1.6, -3.2])
+    p.data = np.array([0.0, 1.0])
+    np.testing.assert_array_equal(p.data, [0.0, 1.0])
+    assert p.requires_grad
+
+
+# --- detect_anomaly ---------------------------------------------------------------------
+
+
+def test_detect_anomaly_forward_names_op_and_user_line():
+    x = tg.tensor([-1.0, 2.0])
+    with np.errstate(invalid="ignore"), tg.detect_anomaly():
+        line = _next_line()
+        with pytest.raises(FloatingPointError) as info:
+            tg.log(x)
+    message = str(info.value)
+    assert "log" in message
+    assert "NaN" in message
+    assert THIS_FILE in message
+    # The op call is the line after the `with pytest.raises` line.
+    assert f"line {line + 1}" in message
+
+
+def test_detect_anomaly_forward_infinity():
+    x = tg.tensor([1000.0], requires_grad=True)
+    with np.errstate(over="ignore"), tg.detect_anomaly():
+        with pytest.raises(FloatingPointError, match="exp") as info:
+            tg.exp(x)
+    assert THIS_FILE in str(info.value)
+    assert "inf" in str(info.value)
+
+
+def test_detect_anomaly_backward_names_op_and_creation_line():
+    x = tg.tensor([0.0], requires_grad=True)
+    with np.errstate(divide="ignore"), tg.detect_anomaly():
+        line = _next_line()
+        y = tg.sqrt(x).sum()
+        with pytest.raises(FloatingPointError) as info:
+            y.backward()
+    message = str(info.value)
+    assert "sqrt" in message
+    assert "backward" in message
+    assert THIS_FILE in message
+    assert f"line {line}" in message
+
+
+def test_no_anomaly_error_outside_detect_anomaly():
+    with np.errstate(all="ignore"):
+        assert np.isnan(tg.log(tg.tensor([-1.0])).data).all()
+        x = tg.tensor([0.0], requires_grad=True)
+        tg.sqrt(x).sum().backward()
+    assert np.isinf(x.grad).all()
+
+
+def test_detect_anomaly_mode_ends_with_the_block():
+    with tg.detect_anomaly():
+        tg.log(tg.tensor([2.0]))
+    with np.errstate(invalid="ignore"):
+        out = tg.log(tg.tensor([-2.0]))
+    assert np.isnan(out.data).all()
+
+
+def test_detect_anomaly_restored_after_exception():
+    with pytest.raises(FloatingPointError):
+        with np.errstate(invalid="ignore"), tg.detect_anomaly():
+            tg.sqrt(tg.tensor([-1.0]))
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(tg.sqrt(tg.tensor([-1.0])).data).all()
+
+
+def test_detect_anomaly_passes_finite_computations():
+    x = tg.tensor([0.5, 2.0], requires_grad=True)
+    with tg.detect_anomaly():
+        (tg.log(x) * tg.sqrt(x)).sum().backward()
+    expected = np.sqrt(x.data) / x.data + np.log(x.data) / (2 * np.sqrt(x.data))
+    np.testing.assert_allclose(x.grad, expected)
+
+
+# --- the where NaN policy ---------------------------------------------------------------
+
+POINTS = np.array([-2.0, -0.5, 0.0, 0.5, 3.0])
+
+
+def _where_grad(build, points=POINTS):
+    x = tg.tensor(points, requires_grad=True)
+    with np.errstate(all="ignore"):
+        build(x).sum().backward()
+    return x.grad
+
+
+def test_where_sqrt_gradient_is_finite_everywhere():
+    grad = _where_grad(lambda x: tg.where(x > 0, tg.sqrt(x), 0))
+    expected = np.where(POINTS > 0, 0.5 / np.sqrt(np.abs(POINTS) + (POINTS <= 0)), 0)
+    assert np.isfinite(grad).all()
+    np.testing.assert_allclose(grad, expected)
+
+
+def test_where_log_gradient_is_finite_everywhere():
+    grad = _where_grad(lambda x: tg.where(x > 0, tg.log(x), 0))
+    expected = np.array([0.0, 0.0, 0.0, 2.0, 1 / 3])
+    np.testing.assert_allclose(grad, expected)
+
+
+def test_where_division_gradient_is_finite_everywhere():
+    grad = _where_grad(lambda x: tg.where(x != 0, 1 / x, 0))
+    safe = np.where(POINTS != 0, POINTS, 1.0)
+    expected = np.where(POINTS != 0, -1 / safe**2, 0)
+    assert np.isfinite(grad).all()
+    np.testing.assert_allclose(grad, expected)
+
+
+def test_where_sinc_gradient_is_finite_at_zero():
+    grad = _where_grad(lambda x: tg.where(x != 0, tg.sin(x) / x, 1.0))
+    safe = np.where(POINTS != 0, POINTS, 1.0)
+    expected = np.where(POINTS != 0, (safe * np.cos(safe) - np.sin(safe)) / safe**2, 0)
+    np.testing.assert_allclose(grad, expected)
+
+
+def test_where_exp_overflow_gradient_is_finite():
+    points = np.array([1000.0, 1.0, -3.0])
+    grad = _where_grad(lambda x: tg.where(x < 100, tg.exp(x), 0), points)
+    np.testing.assert_allclose(grad, [0.0, np.e, np.exp(-3.0)])
+
+
+def test_where_pow_gradient_is_finite_everywhere():
+    grad = _where_grad(lambda x: tg.where(x > 0, x**0.5, 0))
+    expected = np.array([0.0, 0.0, 0.0, 0.5 / np.sqrt(0.5), 0.5 / np.sqrt(3.0)])
+    np.testing.assert_allclose(grad, expected)
+
+
+def test_where_pow_with_tensor_exponent_gradient_is_finite():
+    grad = _where_grad(lambda x: tg.where(x > 0, x**x, 1.0))
+    safe = np.where(POINTS > 0, POINTS, 1.0)
+    expected = np.where(POINTS > 0, safe**safe * (np.log(safe) + 1), 0)
+    np.testing.assert_allclose(grad, expected)
+
+
+def test_where_with_bool_array_condition_and_false_branch():
+    x = tg.tensor(POINTS, requires_grad=True)
+    mask = POINTS <= 0
+    with np.errstate(all="ignore"):
+        tg.where(mask, 0.0, tg.log(x)).sum().backward()
+    expected = np.where(POINTS > 0, 1 / np.where(POINTS > 0, POINTS, 1.0), 0)
+    np.testing.assert_allclose(x.grad, expected)
+
+
+def test_where_x_log_x_gradient_is_finite_everywhere():
+    # The entropy term x log x, guarded at x <= 0: the unselected branch multiplies
+    # 0 by log(0) = -inf (and by NaN for x < 0) in the product rule.
+    grad = _where_grad(lambda x: tg.where(x > 0, x * tg.log(x), 0))
+    safe = np.where(POINTS > 0, POINTS, 1.0)
+    expected = np.where(POINTS > 0, np.log(safe) + 1, 0)
+    assert np.isfinite(grad).all(), grad
+    np.testing.assert_allclose(grad, expected)
+
+
+def test_where_exp_overflow_times_x_gradient_is_finite():
+    points = np.array([1000.0, 1.0])
+    grad = _where_grad(lambda x: tg.where(x < 100, tg.exp(x) * x, 0), points)
+    assert np.isfinite(grad).all(), grad
+    np.testing.assert_allclose(grad, [0.0, 2 * np.e])
+
+
+# --- dtypes, aliasing, broadcasting -----------------------------------------------------
+
+
+def test_float32_leaf_gets_float32_grad_from_float64_op():
+    a = tg.tensor(np.array([1.0, 2.0, 3.0], dtype=np.float32), requires_grad=True)
+    b = np.array([0.5, 0.25, 2.0])  # float64
+    y = (a * b).sum()
+    assert y.dtype == np.float64
+    y.backward()
+    assert a.grad.dtype == np.float32
+    np.testing.assert_allclose(a.grad, b)
+
+
+def test_float32_leaf_gets_float32_grad_through_astype_and_float64_tensor():
+    a = tg.tensor(np.array([1.0, -2.0], dtype=np.float32), requires_grad=True)
+    w = tg.tensor([3.0, 4.0], requires_grad=True)  # float64
+    y = (tg.exp(a.astype(np.float64)) * w + a * w).sum()
+    assert y.dtype == np.float64
+    y.backward()
+    assert a.grad.dtype == np.float32
+    assert w.grad.dtype == np.float64
+    np.testing.assert_allclose(a.grad, (np.exp(a.data.astype(np.float64)) + 1) * w.data, rtol=1e-6)
+
+
+def test_leaf_grads_are_not_aliased():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    assert not np.shares_memory(a.grad, b.grad)
+    a.grad += 10.0
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0])
+    np.testing.assert_array_equal(a.grad, [11.0, 11.0])
+
+
+def test_leaf_grads_are_not_aliased_with_user_grad_or_each_other():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    upstream = np.array([1.0, 2.0])
+    (a + b).backward(upstream)
+    assert not np.shares_memory(a.grad, upstream)
+    assert not np.shares_memory(b.grad, upstream)
+    a.grad[0] = 100.0
+    np.testing.assert_array_equal(b.grad, [1.0, 2.0])
+    np.testing.assert_array_equal(upstream, [1.0, 2.0])
+
+
+def test_leaf_grad_is_writable_after_sum():
+    a = tg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    a.sum().backward()
+    a.grad[0, 0] = 5.0
+    np.testing.assert_array_equal(a.grad, [[5.0, 1.0], [1.0, 1.0]])
+
+
+def test_broadcasting_is_undone_in_leaf_grads():
+    a_values = np.array([[1.0], [2.0], [3.0]])
+    b_values = np.array([0.5, -1.0, 2.0, 4.0])
+    a = tg.tensor(a_values, requires_grad=True)
+    b = tg.tensor(b_values, requires_grad=True)
+    (a + b).sum().backward()
+    assert a.grad.shape == (3, 1) and b.grad.shape == (4,)
+    np.testing.assert_allclose(a.grad, np.full((3, 1), 4.0))
+    np.testing.assert_allclose(b.grad, np.full(4, 3.0))
+
+    a.zero_grad()
+    b.zero_grad()
+    upstream = np.arange(12.0).reshape(3, 4)
+    (a * b).backward(upstream)
+    np.testing.assert_allclose(a.grad, (upstream * b_values).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(b.grad, (upstream * a_values).sum(axis=0))
+
+
+def test_broadcasting_of_scalar_and_leading_axes():
+    s = tg.tensor(2.0, requires_grad=True)
+    m = tg.tensor(np.ones((1, 3)), requires_grad=True)
+    x = np.arange(24.0).reshape(2, 4, 3)
+    (s * m * x).sum().backward()
+    assert s.grad.shape == () and m.grad.shape == (1, 3)
+    np.testing.assert_allclose(s.grad, x.sum())
+    np.testing.assert_allclose(m.grad, 2.0 * x.sum(axis=(0, 1)).reshape(1, 3))
