@@ -1,0 +1,373 @@
+"""Shared timing, checking and reporting helpers for the scripts in ``benchmarks/``.
+
+Import this module *before* NumPy. On import it pins the BLAS / OpenMP thread pools to
+one thread (``os.environ.setdefault``, so a value you export yourself wins), because
+the pools are sized when NumPy loads and single-threaded timings are the most
+reproducible on a small machine.
+
+How a comparison is measured (:func:`time_interleaved`):
+
+* every competitor runs in the same process, after a few warm-up repetitions;
+* repetitions are interleaved round-robin (A, B, A, B, ...), so a slow patch of the
+  machine (another process, a CPU clock change) hits every competitor alike;
+* the reported time per step is the median over repetitions, which ignores the odd
+  outlier; the garbage collector stays enabled, because collecting the objects a
+  step allocates is part of what that step costs.
+
+A script builds a :class:`Report`, adds one row per measurement (each with its target
+and PASS/FAIL), and calls :meth:`Report.finish`, which prints aligned tables and
+writes the same results as JSON to ``benchmarks/results/<script>.json``. Missing a
+target is a measurement, not an error (exit code 0); a failed correctness check raises
+:class:`CorrectnessError`, which :func:`run_main` turns into exit code 1.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import datetime
+import io
+import json
+import os
+import platform
+import pstats
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# None of the standard-library modules above loads NumPy, so it is not too late to size
+# its thread pools here.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
+for _variable in THREAD_VARIABLES:
+    os.environ.setdefault(_variable, "1")
+if "numpy" in sys.modules:  # too late: the BLAS pool was sized when NumPy loaded
+    print(
+        "warning: NumPy was imported before benchmarks/_harness.py, so the thread "
+        "variables it sets have no effect; import _harness first",
+        file=sys.stderr,
+    )
+
+import numpy as np  # noqa: E402  (after the thread variables are set)
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+Step = Callable[[], object]
+
+
+class CorrectnessError(AssertionError):
+    """Two implementations disagree: the timings would compare different computations."""
+
+
+# --- progress on stderr -----------------------------------------------------------------
+
+
+@contextmanager
+def progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A one-line ``label: done/total`` counter on stderr; yields ``update(done)``.
+
+    On a terminal the line is rewritten in place; otherwise (a log file) only the
+    start and the end are written, so the log stays readable.
+    """
+    live = sys.stderr.isatty()
+    width = len(str(total))
+
+    def update(done: int) -> None:
+        if live:
+            sys.stderr.write(f"\r  {label}: {done:>{width}}/{total}")
+            sys.stderr.flush()
+
+    if not live:
+        sys.stderr.write(f"  {label}: {total} repetitions ...")
+        sys.stderr.flush()
+    start = time.perf_counter()
+    update(0)
+    try:
+        yield update
+    finally:
+        elapsed = time.perf_counter() - start
+        if live:
+            sys.stderr.write(f"\r  {label}: {total}/{total} done in {elapsed:.1f} s\n")
+        else:
+            sys.stderr.write(f" done in {elapsed:.1f} s\n")
+        sys.stderr.flush()
+
+
+def status(message: str) -> None:
+    """One line of progress on stderr (stdout is kept for the results)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- timing -----------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    """Seconds per step of one competitor, one sample per repetition."""
+
+    name: str
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+
+def time_interleaved(
+    competitors: dict[str, Step],
+    *,
+    label: str,
+    repeats: int,
+    warmup: int = 3,
+    inner: int = 1,
+) -> dict[str, Timing]:
+    """Time each competitor's step, interleaved round-robin, after ``warmup`` repetitions.
+
+    One repetition calls every competitor's step ``inner`` times in a row (in the
+    order of ``competitors``) and records the mean time of one call; use ``inner > 1``
+    when a single step is too short to time reliably.
+    """
+    timings = {name: Timing(name) for name in competitors}
+    clock = time.perf_counter
+    with progress(label, warmup + repeats) as update:
+        for repetition in range(warmup + repeats):
+            for name, step in competitors.items():
+                start = clock()
+                for _ in range(inner):
+                    step()
+                elapsed = (clock() - start) / inner
+                if repetition >= warmup:
+                    timings[name].samples.append(elapsed)
+            update(repetition + 1)
+    return timings
+
+
+def format_seconds(seconds: float) -> str:
+    """``0.000123`` -> ``'123 us'``: three significant figures in a readable unit."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def format_megabytes(n_bytes: float) -> str:
+    return f"{n_bytes / 1e6:.3f} MB"
+
+
+# --- correctness ------------------------------------------------------------------------
+
+
+def check_close(what: str, actual: Any, expected: Any, *, rtol: float, atol: float = 0.0) -> None:
+    """Raise :class:`CorrectnessError` unless ``np.allclose(actual, expected, rtol, atol)``.
+
+    Shapes and dtypes must match too, so that a silently promoted float32 result or a
+    broadcast gradient is caught rather than timed.
+    """
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.shape != expected.shape or actual.dtype != expected.dtype:
+        raise CorrectnessError(
+            f"{what}: got shape {actual.shape} dtype {actual.dtype}, expected shape "
+            f"{expected.shape} dtype {expected.dtype}"
+        )
+    if not np.allclose(actual, expected, rtol=rtol, atol=atol):
+        error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+        worst = tuple(int(i) for i in np.unravel_index(np.argmax(error), error.shape))
+        raise CorrectnessError(
+            f"{what}: not close (rtol={rtol:g}, atol={atol:g}); worst element {worst}: "
+            f"got {float(actual[worst])!r}, expected {float(expected[worst])!r} "
+            f"(|difference| {error[worst]:.3g})"
+        )
+
+
+def run_main(main: Callable[[], None]) -> None:
+    """Run ``main`` and exit: 0 when it finishes (targets met or not), 1 when a check fails."""
+    try:
+        main()
+    except CorrectnessError as exc:
+        print(f"\nCORRECTNESS CHECK FAILED: {exc}", file=sys.stderr)
+        print(
+            "Stopped: timing two implementations that disagree would be meaningless.",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
+    raise SystemExit(0)
+
+
+# --- profiling --------------------------------------------------------------------------
+
+
+def profile_step(step: Step, calls: int, top: int = 15) -> str:
+    """cProfile ``calls`` calls of ``step``; the ``top`` functions by own time, as text."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(calls):
+        step()
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.strip_dirs().sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+# --- the report -------------------------------------------------------------------------
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int]) -> str:
+    """Plain text with aligned columns; the columns in ``numeric`` are right-aligned."""
+    lines = [headers, *rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(headers))]
+
+    def render(cells: Sequence[str]) -> str:
+        parts = [
+            cell.rjust(width) if i in numeric else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths))
+        ]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([render(headers), rule, *(render(row) for row in rows)])
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "FAIL"
+
+
+@dataclass
+class Report:
+    """One script's results: speed comparisons and other checks, each against a target.
+
+    ``finish`` prints them as two tables and writes them as JSON.
+    """
+
+    script: str
+    title: str
+    comparisons: list[tuple[str, ...]] = field(default_factory=list)
+    checks: list[tuple[str, ...]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_comparison(
+        self, measurement: str, tensorgrad: Timing, numpy: Timing, max_ratio: float
+    ) -> None:
+        """A tensorgrad-versus-NumPy row: median times, their ratio and the target ratio."""
+        ratio = tensorgrad.median / numpy.median
+        passed = ratio <= max_ratio
+        self.comparisons.append((
+            measurement,
+            format_seconds(tensorgrad.median),
+            format_seconds(numpy.median),
+            f"{ratio:.2f}x",
+            f"<= {max_ratio:g}x",
+            verdict(passed),
+        ))  # fmt: skip
+        self.records.append({
+            "measurement": measurement,
+            "kind": "comparison",
+            "tensorgrad_median_s": tensorgrad.median,
+            "numpy_median_s": numpy.median,
+            "ratio": ratio,
+            "target_max_ratio": max_ratio,
+            "passed": passed,
+            "repeats": len(tensorgrad.samples),
+            "tensorgrad_samples_s": tensorgrad.samples,
+            "numpy_samples_s": numpy.samples,
+        })  # fmt: skip
+
+    def add_check(
+        self, measurement: str, value: str, target: str, passed: bool, **data: Any
+    ) -> None:
+        """A row that is not a ratio (memory, import time): its value, target and verdict."""
+        self.checks.append((measurement, value, target, verdict(passed)))
+        self.records.append({
+            "measurement": measurement,
+            "kind": "check",
+            "value": value,
+            "target": target,
+            "passed": passed,
+            **data,
+        })  # fmt: skip
+
+    def tables(self) -> str:
+        """The comparisons and the checks as aligned plain-text tables."""
+        parts = []
+        if self.comparisons:
+            columns = ("measurement", "tensorgrad", "numpy", "ratio", "target", "result")
+            parts.append(format_table(columns, self.comparisons, numeric={1, 2, 3}))
+        if self.checks:
+            check_columns = ("check", "measured", "target", "result")
+            parts.append(format_table(check_columns, self.checks, numeric=set()))
+        return "\n\n".join(parts)
+
+    def finish(self, notes: Sequence[str] = ()) -> Path:
+        """Print the title, the tables and ``notes``; write the JSON; return its path."""
+        print(f"\n{self.title}")
+        print(f"({environment_summary()})\n")
+        print(self.tables())
+        if notes:
+            print()
+        for note in notes:
+            print(note)
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        path = RESULTS_DIR / f"{self.script}.json"
+        payload = {
+            "script": self.script,
+            "title": self.title,
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "environment": environment(),
+            "all_passed": all(record["passed"] for record in self.records),
+            "results": self.records,
+            "notes": list(notes),
+        }
+        path.write_text(json.dumps(payload, indent=2) + "\n")
+        print(f"\nResults written to {path}")
+        return path
+
+
+def environment() -> dict[str, Any]:
+    """What the numbers depend on: versions, machine and thread settings."""
+    import tensorgrad
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "tensorgrad": getattr(tensorgrad, "__version__", "unknown"),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "threads": {name: os.environ.get(name) for name in THREAD_VARIABLES},
+        "git_commit": git_commit(),
+    }
+
+
+def git_commit() -> str | None:
+    """The commit, with ``+dirty`` when ``tensorgrad/`` differs from it (None outside git)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "tensorgrad")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
+
+
+def environment_summary() -> str:
+    env = environment()
+    return (
+        f"Python {env['python']}, NumPy {env['numpy']}, tensorgrad {env['tensorgrad']}, "
+        f"{env['cpu_count']} CPUs, OMP_NUM_THREADS={env['threads']['OMP_NUM_THREADS']}, "
+        f"commit {env['git_commit']}"
+    )
