@@ -39,6 +39,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # Filled by tensorgrad.ops: the functions backward rules may call through ``xp``.
 ARRAY = types.SimpleNamespace()
+UNGUARDED_ARRAY = types.SimpleNamespace()
 TENSOR = types.SimpleNamespace()
 
 Tensor: Any = None  # set by tensorgrad.tensor to avoid an import cycle
@@ -172,11 +173,16 @@ class Function:
     name = "function"
     save_inputs = False
     save_output = False
+    saves = False  # save_inputs or save_output, set for each subclass
+    # True for ops whose gradient is exactly zero where an input was not selected
+    # (where): from there on, rules guard against 0 * inf (see ``xp.guard``).
+    masks_gradient = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = cls.__name__.lower()
+        cls.saves = cls.save_inputs or cls.save_output
 
     def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError(f"{ctx.name}: forward is not defined")
@@ -189,22 +195,43 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:
         """Run the op on tensors, arrays or numbers and record it when a gradient is needed."""
-        # Plain loops rather than comprehensions: this is the per-op hot path, and on
-        # Python 3.11 each comprehension or generator costs a frame of its own.
+        # Unrolled for one and two inputs, and no comprehensions: this is the per-op hot
+        # path, and on Python 3.11 each comprehension or generator costs a frame.
         ctx = cls.__new__(cls)
-        arrays = []
-        parents = []
-        record = False
-        for a in args:
+        count = len(args)
+        if count == 2:
+            a, b = args
+            pa = pb = None
             if isinstance(a, Tensor):
-                arrays.append(a._data)
                 if a._requires_grad:
-                    parents.append(a._node or a)
-                    record = True
-                    continue
-            else:
+                    pa = a._node or a
+                a = a._data
+            if isinstance(b, Tensor):
+                if b._requires_grad:
+                    pb = b._node or b
+                b = b._data
+            arrays: Any = (a, b)
+            parents: Any = (pa, pb)
+            record = pa is not None or pb is not None
+        elif count == 1:
+            (a,) = args
+            pa = None
+            if isinstance(a, Tensor):
+                if a._requires_grad:
+                    pa = a._node or a
+                a = a._data
+            arrays, parents, record = (a,), (pa,), pa is not None
+        else:
+            arrays, parents, record = [], [], False
+            for a in args:
+                pa = None
+                if isinstance(a, Tensor):
+                    if a._requires_grad:
+                        pa = a._node or a
+                        record = True
+                    a = a._data
                 arrays.append(a)
-            parents.append(None)
+                parents.append(pa)
         try:
             out = ctx.forward(*arrays, **params)
         except (ValueError, TypeError, IndexError) as exc:
@@ -225,7 +252,6 @@ class Function:
             ctx.parents = parents
             ctx.shape = out.shape
             ctx.dtype = out.dtype
-            ctx._pending = None
             ctx._mark = 0
             if cls.save_inputs:
                 ctx.inputs = arrays
@@ -375,6 +401,9 @@ def run_backward(
                     stack.append(p)
     ready = [n for n in ready if n._count == 0]
 
+    # Until a `where` has zeroed part of a gradient, 0 * inf cannot arise from it and
+    # rules skip the (costly) guard.
+    xp = UNGUARDED_ARRAY
     # Rules evaluate 1/x and the like at positions whose gradient is then guarded to 0
     # (the unselected branch of where); NumPy's warnings there would be noise.
     with _grad_mode(create_graph), np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -388,17 +417,16 @@ def run_backward(
             else:
                 if captured is not None and id(node) in captured:
                     results[captured[id(node)]] = grad
-                if (node.save_inputs or node.save_output) and node._stamp != _edits:
+                if node.saves and node._stamp != _edits:
                     node._check_versions()
                 if create_graph:
                     grads = _call_rule_on_graph(node, grad)
                 else:
-                    grads = node.backward(grad, ARRAY)
+                    if node.masks_gradient:
+                        xp = ARRAY
+                    grads = node.backward(grad, xp)
                 if len(grads) != len(parents):
-                    raise RuntimeError(
-                        f"{node.name}: backward returned {len(grads)} gradients for "
-                        f"{len(parents)} inputs; this is a bug in the op's backward rule"
-                    )
+                    _raise_arity(node, grads)
             for p, g in zip(parents, grads):
                 if p is None:
                     continue
@@ -460,6 +488,13 @@ def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, op: str) -> Any:
     if grad.dtype != dtype:
         grad = grad.astype(dtype)
     return grad
+
+
+def _raise_arity(node: Function, grads: Sequence[Any]) -> None:
+    raise RuntimeError(
+        f"{node.name}: backward returned {len(grads)} gradients for {len(node.parents)} "
+        "inputs; a rule must return one gradient (or None) per input"
+    )
 
 
 def _raise_freed(node: Function) -> None:

@@ -20,13 +20,16 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op") -> Any:
     gshape = grad.shape
     if gshape == shape:
         return grad
-    extra = len(gshape) - len(shape)
-    if extra < 0 or any(n != 1 and n != gshape[i + extra] for i, n in enumerate(shape)):
-        raise RuntimeError(
-            f"{op}: backward produced a gradient of shape {gshape} for an input of shape "
-            f"{shape}, which it cannot be reduced to; this is a bug in the op's backward rule"
-        )
-    axes = tuple(range(extra)) + tuple(
-        i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1
+    lead = len(gshape) - len(shape)
+    if lead > 0:
+        grad = grad.sum(axis=tuple(range(lead)))  # without keepdims: a fresh array
+    if lead >= 0:
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        if stretched:
+            grad = grad.sum(axis=stretched, keepdims=True)
+        if grad.shape == shape:
+            return grad
+    raise RuntimeError(
+        f"{op}: backward produced a gradient of shape {gshape} for an input of shape "
+        f"{shape}, which it cannot be reduced to; this is a bug in the op's backward rule"
     )
-    return grad.sum(axis=axes, keepdims=True).reshape(shape)

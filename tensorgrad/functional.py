@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .ops.elementwise import exp
-from .ops.reduce import logsumexp
-from .tensor import Tensor, as_tensor
+from .ops.reduce import log_softmax
+from .ops.registry import OpInfo, register
+from .tensor import Tensor
 
-
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """``x - logsumexp(x)`` along ``axis``: log-probabilities, stable for logits of any size.
-
-    Examples
-    --------
-    >>> import tensorgrad as tg
-    >>> tg.log_softmax(tg.tensor([0.0, 1e4])).exp()
-    tensor([0., 1.])
-    """
-    x = as_tensor(x)
-    return x - logsumexp(x, axis=axis, keepdims=True)
+__all__ = ["log_softmax", "softmax"]
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
@@ -32,3 +24,19 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     tensor([0.5, 0.5])
     """
     return exp(log_softmax(x, axis))
+
+
+def _np_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+register(
+    OpInfo(
+        "softmax",
+        softmax,
+        _np_softmax,
+        params=lambda rng, shapes: {"axis": int(rng.integers(-len(shapes[0]), len(shapes[0])))},
+        min_dims=1,
+    )
+)

@@ -77,6 +77,9 @@ autograd.ARRAY.sigmoid = elementwise.sigmoid_array
 autograd.ARRAY.scatter_add = index.scatter_add_array
 autograd.TENSOR.scatter_add = scatter_add
 autograd.ARRAY.guard = elementwise.guard_array
+autograd.ARRAY.broadcast_to = reduce.broadcast_copy
+autograd.UNGUARDED_ARRAY.__dict__.update(vars(autograd.ARRAY))
+autograd.UNGUARDED_ARRAY.guard = lambda grad, result: result
 
 
 def _guard_tensor(grad: Tensor, result: Tensor) -> Tensor:

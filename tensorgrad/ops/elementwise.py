@@ -214,7 +214,7 @@ class Relu(Function):
 
     def forward(ctx, x):
         out = np.maximum(x, 0)
-        ctx.mask = _float_constant(out > 0, out)
+        ctx.mask = out > 0  # float * bool keeps the float dtype, so no cast is needed
         return out
 
     def backward(ctx, grad, xp):
@@ -279,6 +279,8 @@ class Minimum(Maximum):
 
 class Where(Function):
     """d where(c, a, b) = (where(c, grad, 0), where(c, 0, grad))"""
+
+    masks_gradient = True
 
     def forward(ctx, cond, a, b):
         ctx.cond = np.asarray(cond, dtype=bool)

@@ -36,6 +36,8 @@ class MatMul(Function):
     def backward(ctx, grad, xp):
         a, b = ctx.inputs
         need_a, need_b = ctx.parents[0] is not None, ctx.parents[1] is not None
+        if a.ndim == 2 and b.ndim == 2:
+            return (grad @ b.T if need_a else None), (a.T @ grad if need_b else None)
         if a.ndim == 1 and b.ndim == 1:
             return (grad * b if need_a else None), (grad * a if need_b else None)
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
