@@ -5,7 +5,7 @@ float32 and in float64. One step is
 
     forward   logits = relu(relu(X @ W1 + b1) @ W2 + b2) @ W3 + b3
     loss      cross-entropy from the log-softmax,
-              logp = logits - logsumexp(logits, axis=1), loss = -mean(logp[i, label_i])
+              logp = log_softmax(logits, axis=1), loss = -mean(logp[i, label_i])
     backward  the gradient of every weight and bias (not of X, which is data)
     update    W <- W - lr * grad, done by hand on the arrays
 
@@ -62,7 +62,7 @@ def tensorgrad_backward(params: list[tg.Tensor], x: tg.Tensor, labels: np.ndarra
         h = h @ params[2 * i] + params[2 * i + 1]
         if i < n_layers - 1:
             h = tg.relu(h)
-    log_probs = h - tg.logsumexp(h, axis=1, keepdims=True)
+    log_probs = tg.log_softmax(h, axis=1)
     loss = -log_probs[np.arange(len(labels)), labels].mean()
     loss.backward()
     return loss
