@@ -384,7 +384,7 @@ def run_backward(
             stack.append(node)
         else:
             node._pending = node._pending + grad
-    ready = list(stack)
+    ready = list(stack)  # the roots; those that feed another root drop out below
 
     while stack:
         node = stack.pop()
@@ -401,12 +401,16 @@ def run_backward(
                     stack.append(p)
     ready = [n for n in ready if n._count == 0]
 
-    # Until a `where` has zeroed part of a gradient, 0 * inf cannot arise from it and
-    # rules skip the (costly) guard.
+    # Until a `where` has zeroed part of a gradient, 0 * inf cannot arise from it, so
+    # rules skip the (costly) guard; from there on they guard, evaluating 1/x and the
+    # like at positions whose gradient is then set to 0, where NumPy's warnings would
+    # be noise. Plain try/finally rather than context managers: before it frees
+    # anything, the walk allocates next to nothing.
     xp = UNGUARDED_ARRAY
-    # Rules evaluate 1/x and the like at positions whose gradient is then guarded to 0
-    # (the unselected branch of where); NumPy's warnings there would be noise.
-    with _grad_mode(create_graph), np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    global _grad_enabled
+    previous_mode, _grad_enabled = _grad_enabled, create_graph
+    previous_errors = _quiet_numpy() if create_graph else None
+    try:
         while ready:
             node = ready.pop()
             grad = node._pending
@@ -422,8 +426,8 @@ def run_backward(
                 if create_graph:
                     grads = _call_rule_on_graph(node, grad)
                 else:
-                    if node.masks_gradient:
-                        xp = ARRAY
+                    if node.masks_gradient and previous_errors is None:
+                        xp, previous_errors = ARRAY, _quiet_numpy()
                     grads = node.backward(grad, xp)
                 if len(grads) != len(parents):
                     _raise_arity(node, grads)
@@ -457,6 +461,10 @@ def run_backward(
                 if node.save_output:
                     node.out = None
                 node.__dict__.clear()
+    finally:
+        _grad_enabled = previous_mode
+        if previous_errors is not None:
+            np.seterr(**previous_errors)
     return results if inputs is not None else None
 
 
@@ -475,6 +483,10 @@ def _call_rule_on_graph(node: Function, grad: Any) -> Sequence[Any]:
         if node.save_output:
             node.out = out
     return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads)
+
+
+def _quiet_numpy() -> dict[str, str]:
+    return np.seterr(divide="ignore", invalid="ignore", over="ignore")
 
 
 def _origin(node: Function) -> str:
