@@ -332,6 +332,19 @@ def _leaf_grad(tensor: Any, grad: Any, shared: Any) -> None:
     tensor.grad = grad if tensor.grad is None else np.asarray(tensor.grad + grad)
 
 
+def _deliver(
+    leaf: Any, grad: Any, shared: Any, captured: dict[int, int] | None, results: list[Any],
+    create_graph: bool,
+) -> None:  # fmt: skip
+    """Hand a leaf its gradient: into the results when capturing, else into ``.grad``."""
+    if captured is not None:
+        index = captured.get(id(leaf))
+        if index is not None:
+            results[index] = grad if results[index] is None else results[index] + grad
+    elif not create_graph:
+        _leaf_grad(leaf, grad, shared)
+
+
 def run_backward(
     roots: Sequence[Any],
     root_grads: Sequence[Any],
@@ -368,12 +381,7 @@ def run_backward(
     for root, grad in zip(roots, root_grads):
         node = root._node
         if node is None:  # a leaf differentiated with respect to itself
-            if captured is not None:
-                index = captured.get(id(root))
-                if index is not None:
-                    results[index] = grad if results[index] is None else results[index] + grad
-            elif not create_graph:
-                _leaf_grad(root, grad, grad)
+            _deliver(root, grad, grad, captured, results, create_graph)
             continue
         if node.parents is None:
             _raise_freed(node)
@@ -448,12 +456,7 @@ def run_backward(
                     g = _fit(g, p._data.shape, p._data.dtype, node.name)
                     if _anomaly:
                         _check_finite(g, node.name, "backward", _origin(node))
-                    if captured is not None:
-                        index = captured.get(id(p))
-                        if index is not None:
-                            results[index] = g if results[index] is None else results[index] + g
-                    elif not create_graph:
-                        _leaf_grad(p, g, grad)
+                    _deliver(p, g, grad, captured, results, create_graph)
             if not retain_graph:
                 node.parents = None
                 if node.save_inputs:
