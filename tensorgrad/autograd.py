@@ -23,6 +23,7 @@ import sys
 import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ _grad_enabled = True
 _anomaly = False
 _edits = 0  # in-place edits so far, across all tensors
 _epochs = itertools.count(1)
+_sequence = itertools.count()  # creation number of each node: a topological order
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # Filled by tensorgrad.ops: the functions backward rules may call through ``xp``.
@@ -168,7 +170,7 @@ class Function:
 
     __slots__ = (
         "parents", "shape", "dtype", "inputs", "out", "_args", "_stamp", "_out_edited",
-        "_pending", "_count", "_mark", "created_at", "__dict__",
+        "_pending", "_seq", "_mark", "created_at", "__dict__",
     )  # fmt: skip
     name = "function"
     save_inputs = False
@@ -183,6 +185,7 @@ class Function:
         if "name" not in cls.__dict__:
             cls.name = cls.__name__.lower()
         cls.saves = cls.save_inputs or cls.save_output
+        cls.apply = _make_apply(cls)
 
     def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError(f"{ctx.name}: forward is not defined")
@@ -192,8 +195,24 @@ class Function:
             f"{ctx.name}: backward is not defined, so it is not differentiable"
         )
 
-    @classmethod
-    def apply(cls, *args: Any, **params: Any) -> Any:
+    def _check_versions(ctx) -> None:
+        """Raise if a saved input or the saved output was edited in place since the forward."""
+        if ctx.save_inputs:
+            for i, a in enumerate(ctx._args):
+                if isinstance(a, Tensor) and getattr(a, "_version", 0) > ctx._stamp:
+                    _raise_modified(ctx.name, f"input {i} (shape {a.shape})")
+        if ctx.save_output and getattr(ctx, "_out_edited", False):
+            _raise_modified(ctx.name, f"its output (shape {ctx.shape})")
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def _make_apply(cls: type[Function]) -> Any:
+    """The ``apply`` of one op class: a plain function (a closure over the class), so that
+    it can also be a Tensor operator (``Tensor.__add__ = Add.apply``) with no extra call."""
+
+    def apply(*args: Any, **params: Any) -> Any:
         """Run the op on tensors, arrays or numbers and record it when a gradient is needed."""
         # Unrolled for one and two inputs, and no comprehensions: this is the per-op hot
         # path, and on Python 3.11 each comprehension or generator costs a frame.
@@ -233,7 +252,15 @@ class Function:
                 arrays.append(a)
                 parents.append(pa)
         try:
-            out = ctx.forward(*arrays, **params)
+            # A call with fixed arity is several times cheaper than one that unpacks.
+            if params:
+                out = ctx.forward(*arrays, **params)
+            elif count == 2:
+                out = ctx.forward(a, b)
+            elif count == 1:
+                out = ctx.forward(a)
+            else:
+                out = ctx.forward(*arrays)
         except (ValueError, TypeError, IndexError) as exc:
             _name_the_op(exc, cls.name, arrays)
             raise
@@ -242,7 +269,6 @@ class Function:
         result = Tensor.__new__(Tensor)
         result._data = out
         result.grad = None
-        result._version = 0
         if record and _grad_enabled:
             if out.dtype.kind not in "fc":
                 raise TypeError(
@@ -253,13 +279,13 @@ class Function:
             ctx.shape = out.shape
             ctx.dtype = out.dtype
             ctx._mark = 0
+            ctx._seq = next(_sequence)
+            ctx._stamp = _edits
             if cls.save_inputs:
                 ctx.inputs = arrays
                 ctx._args = args
-                ctx._stamp = _edits
             if cls.save_output:
                 ctx.out = out
-                ctx._stamp = _edits
             result._node = ctx
             result._requires_grad = True
             if _anomaly:
@@ -271,17 +297,8 @@ class Function:
             _check_finite(out, cls.name, "forward", _user_line())
         return result
 
-    def _check_versions(ctx) -> None:
-        """Raise if a saved input or the saved output was edited in place since the forward."""
-        if ctx.save_inputs:
-            for i, a in enumerate(ctx._args):
-                if isinstance(a, Tensor) and a._version > ctx._stamp:
-                    _raise_modified(ctx.name, f"input {i} (shape {a.shape})")
-        if ctx.save_output and getattr(ctx, "_out_edited", False):
-            _raise_modified(ctx.name, f"its output (shape {ctx.shape})")
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
+    apply.__qualname__ = f"{cls.__name__}.apply"
+    return staticmethod(apply)
 
 
 def record_edit(tensor: Any) -> None:
@@ -359,8 +376,9 @@ def run_backward(
     ``.grad`` is touched. With ``create_graph`` the gradients are tensors on a graph.
 
     The walk is iterative and keeps its bookkeeping on the nodes themselves, so it
-    allocates nothing proportional to the graph; each node's saved arrays and pending
-    gradient are released as soon as its rule has run (unless ``retain_graph``).
+    allocates nothing proportional to the graph (its heap holds only the frontier);
+    each node's saved arrays and pending gradient are released as soon as its rule has
+    run (unless ``retain_graph``).
 
     Examples
     --------
@@ -377,37 +395,20 @@ def run_backward(
         captured = {id(t._node or t): i for i, t in enumerate(inputs)}
         results = [None] * len(inputs)
 
-    stack = []
+    # Nodes wait in a max-heap by creation number. A consumer is always created after
+    # its inputs, so when a node comes off the heap every consumer reachable from the
+    # roots has run: its gradient is complete, with no pass to count dependencies.
+    heap: list[tuple[int, Function]] = []
     for root, grad in zip(roots, root_grads):
         node = root._node
         if node is None:  # a leaf differentiated with respect to itself
             _deliver(root, grad, grad, captured, results, create_graph)
-            continue
-        if node.parents is None:
-            _raise_freed(node)
-        if node._mark != epoch:
+        elif node._mark != epoch:
             node._mark = epoch
-            node._count = 0
             node._pending = grad
-            stack.append(node)
+            heappush(heap, (-node._seq, node))
         else:
             node._pending = node._pending + grad
-    ready = list(stack)  # the roots; those that feed another root drop out below
-
-    while stack:
-        node = stack.pop()
-        for p in node.parents:
-            if isinstance(p, Function):
-                if p.parents is None:
-                    _raise_freed(p)
-                if p._mark == epoch:
-                    p._count += 1
-                else:
-                    p._mark = epoch
-                    p._count = 1
-                    p._pending = None
-                    stack.append(p)
-    ready = [n for n in ready if n._count == 0]
 
     # Until a `where` has zeroed part of a gradient, 0 * inf cannot arise from it, so
     # rules skip the (costly) guard; from there on they guard, evaluating 1/x and the
@@ -419,50 +420,48 @@ def run_backward(
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     previous_errors = _quiet_numpy() if create_graph else None
     try:
-        while ready:
-            node = ready.pop()
+        while heap:
+            node = heappop(heap)[1]
+            parents = node.parents
+            if parents is None:
+                _raise_freed(node)
             grad = node._pending
             node._pending = None
-            parents = node.parents
-            if grad is None:
-                grads: Sequence[Any] = (None,) * len(parents)
+            if captured is not None and id(node) in captured:
+                results[captured[id(node)]] = grad
+            if node._stamp != _edits:  # something was edited in place since the forward
+                node._check_versions()
+            if create_graph:
+                grads = _call_rule_on_graph(node, grad)
             else:
-                if captured is not None and id(node) in captured:
-                    results[captured[id(node)]] = grad
-                if node.saves and node._stamp != _edits:
-                    node._check_versions()
-                if create_graph:
-                    grads = _call_rule_on_graph(node, grad)
-                else:
-                    if node.masks_gradient and previous_errors is None:
-                        xp, previous_errors = ARRAY, _quiet_numpy()
-                    grads = node.backward(grad, xp)
-                if len(grads) != len(parents):
-                    _raise_arity(node, grads)
+                if node.masks_gradient and previous_errors is None:
+                    xp, previous_errors = ARRAY, _quiet_numpy()
+                grads = node.backward(grad, xp)
+            if len(grads) != len(parents):
+                _raise_arity(node, grads)
             for p, g in zip(parents, grads):
-                if p is None:
+                if p is None or g is None:
                     continue
                 if isinstance(p, Function):
-                    if g is not None:
-                        if g.shape != p.shape or (g.dtype is not p.dtype and g.dtype != p.dtype):
-                            g = _fit(g, p.shape, p.dtype, node.name)
-                        if _anomaly:
-                            _check_finite(g, node.name, "backward", _origin(node))
-                        p._pending = g if p._pending is None else p._pending + g
-                    p._count -= 1
-                    if p._count == 0:
-                        ready.append(p)
-                elif g is not None:
+                    if g.shape != p.shape or (g.dtype is not p.dtype and g.dtype != p.dtype):
+                        g = _fit(g, p.shape, p.dtype, node.name)
+                    if _anomaly:
+                        _check_finite(g, node.name, "backward", _origin(node))
+                    if p._mark == epoch:
+                        p._pending = p._pending + g
+                    else:
+                        p._mark = epoch
+                        p._pending = g
+                        heappush(heap, (-p._seq, p))
+                else:
                     g = _fit(g, p._data.shape, p._data.dtype, node.name)
                     if _anomaly:
                         _check_finite(g, node.name, "backward", _origin(node))
                     _deliver(p, g, grad, captured, results, create_graph)
             if not retain_graph:
                 node.parents = None
-                if node.save_inputs:
-                    node.inputs = node._args = None
-                if node.save_output:
-                    node.out = None
+                if node.saves:
+                    node.inputs = node._args = node.out = None
                 node.__dict__.clear()
     finally:
         _grad_enabled = previous_mode

@@ -101,6 +101,8 @@ class Tensor:
            [2., 2., 2.]])
     """
 
+    # ``_version`` (the stamp of the last in-place edit) is set only by an edit: tensors
+    # that are never edited, nearly all of them, skip one write when created.
     __slots__ = ("_data", "grad", "_requires_grad", "_node", "_version", "__weakref__")
     # Makes `ndarray + tensor` call Tensor.__radd__ instead of converting the tensor.
     __array_priority__ = 1000
@@ -109,7 +111,6 @@ class Tensor:
         self._data = as_array(data)
         self.grad: np.ndarray | None = None
         self._node = None
-        self._version = 0
         self._requires_grad = False
         if requires_grad:
             _check_differentiable(self._data, "Tensor")
@@ -118,7 +119,7 @@ class Tensor:
     @classmethod
     def _from_node(cls, data: np.ndarray, node: Any) -> Tensor:
         t = cls.__new__(cls)
-        t._data, t.grad, t._node, t._version, t._requires_grad = data, None, node, 0, True
+        t._data, t.grad, t._node, t._requires_grad = data, None, node, True
         return t
 
     # --- attributes -------------------------------------------------------------------
