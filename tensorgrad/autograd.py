@@ -146,9 +146,11 @@ class Function:
 
     Subclasses define ``forward(ctx, *arrays, **params) -> ndarray`` and
     ``backward(ctx, grad, xp) -> tuple`` (one gradient or ``None`` per input, in the
-    output's broadcast shape), and set ``save_inputs`` / ``save_output`` when the rule
-    reads ``ctx.inputs`` / ``ctx.out``. ``ctx.parents[i] is None`` means input ``i``
-    needs no gradient, so the rule may skip it.
+    output's broadcast shape), set ``save_inputs`` / ``save_output`` when the rule
+    reads ``ctx.inputs`` / ``ctx.out``, and name in ``__slots__`` the constants
+    ``forward`` keeps on ``ctx`` (all are released after backward).
+    ``ctx.parents[i] is None`` means input ``i`` needs no gradient, so the rule may
+    skip it.
 
     Examples
     --------
@@ -170,7 +172,7 @@ class Function:
 
     __slots__ = (
         "parents", "shape", "dtype", "inputs", "out", "_args", "_stamp", "_out_edited",
-        "_pending", "_seq", "_mark", "created_at", "__dict__",
+        "_pending", "_seq", "_mark", "created_at",
     )  # fmt: skip
     name = "function"
     save_inputs = False
@@ -179,6 +181,8 @@ class Function:
     # True for ops whose gradient is exactly zero where an input was not selected
     # (where): from there on, rules guard against 0 * inf (see ``xp.guard``).
     masks_gradient = False
+    _release: tuple[str, ...] = ()  # set for each subclass, see __init_subclass__
+    _has_dict = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -186,6 +190,17 @@ class Function:
             cls.name = cls.__name__.lower()
         cls.saves = cls.save_inputs or cls.save_output
         cls.apply = _make_apply(cls)
+        # What to drop once the rule has run: the saved inputs and output, the constants
+        # the op declares in __slots__ and, for a class without __slots__, its __dict__.
+        release = ["inputs", "_args"] * cls.save_inputs + ["out"] * cls.save_output
+        cls._has_dict = False
+        for klass in cls.__mro__[: cls.__mro__.index(Function)]:
+            slots = klass.__dict__.get("__slots__")
+            if slots is None:
+                cls._has_dict = True
+            else:
+                release += [slots] if isinstance(slots, str) else list(slots)
+        cls._release = tuple(release)
 
     def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError(f"{ctx.name}: forward is not defined")
@@ -460,9 +475,10 @@ def run_backward(
                     _deliver(p, g, grad, captured, results, create_graph)
             if not retain_graph:
                 node.parents = None
-                if node.saves:
-                    node.inputs = node._args = node.out = None
-                node.__dict__.clear()
+                for name in node._release:
+                    setattr(node, name, None)
+                if node._has_dict:
+                    node.__dict__.clear()
     finally:
         _grad_enabled = previous_mode
         if previous_errors is not None:

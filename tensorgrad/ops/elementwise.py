@@ -27,6 +27,8 @@ def _float_constant(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
 class Add(Function):
     """d(a + b) = (grad, grad)"""
 
+    __slots__ = ()
+
     def forward(ctx, a, b):
         return a + b
 
@@ -37,6 +39,8 @@ class Add(Function):
 class Sub(Function):
     """d(a - b) = (grad, -grad)"""
 
+    __slots__ = ()
+
     def forward(ctx, a, b):
         return a - b
 
@@ -46,6 +50,8 @@ class Sub(Function):
 
 class Mul(Function):
     """d(a * b) = (grad * b, grad * a)"""
+
+    __slots__ = ()
 
     save_inputs = True
 
@@ -62,6 +68,8 @@ class Mul(Function):
 class Div(Function):
     """d(a / b) = (grad / b, -grad * a / b^2)"""
 
+    __slots__ = ()
+
     save_inputs = True
 
     def forward(ctx, a, b):
@@ -77,6 +85,8 @@ class Div(Function):
 class Neg(Function):
     """d(-a) = -grad"""
 
+    __slots__ = ()
+
     def forward(ctx, a):
         return -a
 
@@ -86,6 +96,8 @@ class Neg(Function):
 
 class Pow(Function):
     """d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b log(a), taken as 0 where a = 0 and b >= 0"""
+
+    __slots__ = ()
 
     save_inputs = True
 
@@ -109,6 +121,8 @@ class Pow(Function):
 class Exp(Function):
     """d/dx exp(x) = exp(x)"""
 
+    __slots__ = ()
+
     save_output = True
 
     def forward(ctx, x):
@@ -120,6 +134,8 @@ class Exp(Function):
 
 class Log(Function):
     """d/dx log(x) = 1 / x"""
+
+    __slots__ = ()
 
     save_inputs = True
 
@@ -133,6 +149,8 @@ class Log(Function):
 class Sqrt(Function):
     """d/dx sqrt(x) = 1 / (2 sqrt(x))"""
 
+    __slots__ = ()
+
     save_output = True
 
     def forward(ctx, x):
@@ -144,6 +162,8 @@ class Sqrt(Function):
 
 class Sin(Function):
     """d/dx sin(x) = cos(x)"""
+
+    __slots__ = ()
 
     save_inputs = True
 
@@ -157,6 +177,8 @@ class Sin(Function):
 class Cos(Function):
     """d/dx cos(x) = -sin(x)"""
 
+    __slots__ = ()
+
     save_inputs = True
 
     def forward(ctx, x):
@@ -168,6 +190,8 @@ class Cos(Function):
 
 class Tanh(Function):
     """d/dx tanh(x) = 1 - tanh(x)^2"""
+
+    __slots__ = ()
 
     save_output = True
 
@@ -187,6 +211,8 @@ def sigmoid_array(x: np.ndarray) -> np.ndarray:
 class Sigmoid(Function):
     """d/dx sigmoid(x) = sigmoid(x) (1 - sigmoid(x))"""
 
+    __slots__ = ()
+
     save_output = True
 
     def forward(ctx, x):
@@ -200,6 +226,8 @@ class Sigmoid(Function):
 class Softplus(Function):
     """softplus(x) = log(1 + exp(x));  d/dx softplus(x) = sigmoid(x)"""
 
+    __slots__ = ()
+
     save_inputs = True
 
     def forward(ctx, x):
@@ -212,6 +240,8 @@ class Softplus(Function):
 class Relu(Function):
     """d/dx relu(x) = 1 where x > 0, else 0"""
 
+    __slots__ = ("mask",)
+
     def forward(ctx, x):
         out = np.maximum(x, 0)
         ctx.mask = out > 0  # float * bool keeps the float dtype, so no cast is needed
@@ -223,6 +253,8 @@ class Relu(Function):
 
 class LeakyRelu(Function):
     """d/dx leaky_relu(x) = 1 where x > 0, else slope"""
+
+    __slots__ = ("local",)
 
     name = "leaky_relu"
 
@@ -237,6 +269,8 @@ class LeakyRelu(Function):
 class Abs(Function):
     """d/dx |x| = sign(x) (0 at 0)"""
 
+    __slots__ = ("sign",)
+
     def forward(ctx, x):
         ctx.sign = np.sign(x)
         return np.abs(x)
@@ -247,6 +281,8 @@ class Abs(Function):
 
 class Clip(Function):
     """d/dx clip(x, lo, hi) = 1 where lo <= x <= hi, else 0"""
+
+    __slots__ = ("mask",)
 
     def forward(ctx, x, lo, hi):
         out = np.clip(x, lo, hi)
@@ -259,6 +295,8 @@ class Clip(Function):
 
 class Maximum(Function):
     """d max(a, b) = (grad, 0) where a > b, (0, grad) where a < b, half each where equal"""
+
+    __slots__ = ("share",)
 
     select, wins = np.maximum, np.greater
 
@@ -274,11 +312,15 @@ class Maximum(Function):
 class Minimum(Maximum):
     """d min(a, b) = (grad, 0) where a < b, (0, grad) where a > b, half each where equal"""
 
+    __slots__ = ()
+
     select, wins = np.minimum, np.less
 
 
 class Where(Function):
     """d where(c, a, b) = (where(c, grad, 0), where(c, 0, grad))"""
+
+    __slots__ = ("cond",)
 
     masks_gradient = True
 
@@ -292,6 +334,8 @@ class Where(Function):
 
 class AsType(Function):
     """d astype(x) = grad, cast back to x's dtype by the engine"""
+
+    __slots__ = ()
 
     name = "astype"
 

@@ -49,6 +49,8 @@ def scatter_add_array(
 class GetItem(Function):
     """d x[index] = zeros of x's shape with grad added at index"""
 
+    __slots__ = ("index", "in_shape")
+
     name = "getitem"
 
     def forward(ctx, x, index):
@@ -62,6 +64,8 @@ class GetItem(Function):
 
 class ScatterAdd(Function):
     """d scatter_add(v, index, shape) = grad[index]"""
+
+    __slots__ = ("index",)
 
     name = "scatter_add"
 

@@ -61,6 +61,8 @@ def broadcast_copy(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 class Sum(Function):
     """d sum(x) = grad, broadcast back over the summed axes"""
 
+    __slots__ = ("in_shape", "kept")
+
     def forward(ctx, x, axis, keepdims):
         x = np.asarray(x)
         axes = normalize_axis(axis, x.ndim, "sum")
@@ -73,6 +75,8 @@ class Sum(Function):
 
 class Max(Function):
     """d max(x) = grad at the arg-max; tied maxima share it equally"""
+
+    __slots__ = ("weights", "kept")
 
     def forward(ctx, x, axis, keepdims):
         x = np.asarray(x)
@@ -212,6 +216,8 @@ class LogSoftmax(Function):
     A primitive rather than a composite for speed: one node instead of seven on the
     path every classifier's loss takes.
     """
+
+    __slots__ = ("axis",)
 
     name = "log_softmax"
     save_output = True

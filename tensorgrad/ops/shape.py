@@ -16,6 +16,8 @@ from .registry import OpInfo, register
 class Reshape(Function):
     """d reshape(x) = grad reshaped back to x's shape"""
 
+    __slots__ = ("in_shape",)
+
     def forward(ctx, x, shape):
         x = np.asarray(x)
         ctx.in_shape = x.shape
@@ -27,6 +29,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     """d transpose(x, axes) = transpose(grad, argsort(axes))"""
+
+    __slots__ = ("inverse",)
 
     def forward(ctx, x, axes):
         x = np.asarray(x)
@@ -41,6 +45,8 @@ class Transpose(Function):
 class BroadcastTo(Function):
     """d broadcast_to(x) = grad (the engine sums it back to x's shape)"""
 
+    __slots__ = ()
+
     name = "broadcast_to"
 
     def forward(ctx, x, shape):
@@ -52,6 +58,8 @@ class BroadcastTo(Function):
 
 class Concatenate(Function):
     """d concatenate(xs) = the matching slice of grad for each input"""
+
+    __slots__ = ("slices",)
 
     def forward(ctx, *arrays, axis):
         arrays = [np.asarray(a) for a in arrays]
@@ -69,6 +77,8 @@ class Concatenate(Function):
 
 class Pad(Function):
     """d pad(x) = the centre of grad, where x was placed"""
+
+    __slots__ = ("centre",)
 
     def forward(ctx, x, pad_width, constant_values):
         x = np.asarray(x)
