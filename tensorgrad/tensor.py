@@ -130,8 +130,9 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        arr = as_array(value)
-        if self._requires_grad:
+        # `p.data -= lr * p.grad` lands here with an ndarray once per parameter per step.
+        arr = value if type(value) is np.ndarray else as_array(value)
+        if self._requires_grad and arr.dtype.kind not in "fc":
             _check_differentiable(arr, "Tensor.data")
         self._data = arr
         autograd.record_edit(self)
