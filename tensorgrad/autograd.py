@@ -17,6 +17,7 @@ shapes, indices).
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import os
 import sys
@@ -124,7 +125,7 @@ def detect_anomaly() -> Iterator[None]:
 
 def _user_line() -> str:
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR + os.sep):
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
@@ -133,6 +134,8 @@ def _user_line() -> str:
 
 def _check_finite(value: Any, op: str, what: str, where: str) -> None:
     data = value._data if isinstance(value, Tensor) else value
+    if isinstance(data, np.generic):  # 0-d arithmetic gives NumPy scalars
+        data = np.asarray(data)
     if isinstance(data, np.ndarray) and data.dtype.kind in "fc" and not np.isfinite(data).all():
         kind = "NaN" if np.isnan(data).any() else "infinity"
         raise FloatingPointError(
@@ -179,8 +182,13 @@ class Function:
     save_output = False
     saves = False  # save_inputs or save_output, set for each subclass
     # True for ops whose gradient is exactly zero where an input was not selected
-    # (where): from there on, rules guard against 0 * inf (see ``xp.guard``).
+    # (where): from there on, zeros must stay zeros (see ``xp.guard``).
     masks_gradient = False
+    # True for ops whose output element i depends only on input element i: once a
+    # gradient has been masked, the engine guards their results (0 * inf -> 0).
+    elementwise = False
+    # What to do when NumPy refuses the inputs; appended to the error message.
+    hint = ""
     _release: tuple[str, ...] = ()  # set for each subclass, see __init_subclass__
     _has_dict = False
 
@@ -214,7 +222,7 @@ class Function:
         """Raise if a saved input or the saved output was edited in place since the forward."""
         if ctx.save_inputs:
             for i, a in enumerate(ctx._args):
-                if isinstance(a, Tensor) and getattr(a, "_version", 0) > ctx._stamp:
+                if isinstance(a, Tensor) and version(a) > ctx._stamp:
                     _raise_modified(ctx.name, f"input {i} (shape {a.shape})")
         if ctx.save_output and getattr(ctx, "_out_edited", False):
             _raise_modified(ctx.name, f"its output (shape {ctx.shape})")
@@ -230,7 +238,9 @@ def _make_apply(cls: type[Function]) -> Any:
     def apply(*args: Any, **params: Any) -> Any:
         """Run the op on tensors, arrays or numbers and record it when a gradient is needed."""
         # Unrolled for one and two inputs, and no comprehensions: this is the per-op hot
-        # path, and on Python 3.11 each comprehension or generator costs a frame.
+        # path, and on Python 3.11 each comprehension or generator costs a frame. Lists
+        # become arrays (tg.tensor's dtype policy); Python numbers stay numbers, so that
+        # NumPy's promotion never lets them widen a float32 tensor.
         ctx = cls.__new__(cls)
         count = len(args)
         if count == 2:
@@ -240,10 +250,14 @@ def _make_apply(cls: type[Function]) -> Any:
                 if a._requires_grad:
                     pa = a._node or a
                 a = a._data
+            elif type(a) is list:
+                a = Tensor(a)._data
             if isinstance(b, Tensor):
                 if b._requires_grad:
                     pb = b._node or b
                 b = b._data
+            elif type(b) is list:
+                b = Tensor(b)._data
             arrays: Any = (a, b)
             parents: Any = (pa, pb)
             record = pa is not None or pb is not None
@@ -254,6 +268,8 @@ def _make_apply(cls: type[Function]) -> Any:
                 if a._requires_grad:
                     pa = a._node or a
                 a = a._data
+            elif type(a) is list:
+                a = Tensor(a)._data
             arrays, parents, record = (a,), (pa,), pa is not None
         else:
             arrays, parents, record = [], [], False
@@ -264,6 +280,8 @@ def _make_apply(cls: type[Function]) -> Any:
                         pa = a._node or a
                         record = True
                     a = a._data
+                elif type(a) is list:
+                    a = Tensor(a)._data
                 arrays.append(a)
                 parents.append(pa)
         try:
@@ -277,15 +295,14 @@ def _make_apply(cls: type[Function]) -> Any:
             else:
                 out = ctx.forward(*arrays)
         except (ValueError, TypeError, IndexError) as exc:
-            _name_the_op(exc, cls.name, arrays)
-            raise
+            raise _name_the_op(exc, cls, arrays) from exc
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = Tensor.__new__(Tensor)
         result._data = out
         result.grad = None
         if record and _grad_enabled:
-            if out.dtype.kind not in "fc":
+            if out.dtype.kind != "f":
                 raise TypeError(
                     f"{cls.name}: the result has dtype {out.dtype}, which cannot carry a "
                     "gradient; cast the inputs to a float dtype first"
@@ -321,13 +338,23 @@ def record_edit(tensor: Any) -> None:
 
     Versions are stamps from one global count of edits: an op compares the stamps of
     what it saved with the count when it saved them, which costs nothing per op while
-    no edit happens.
+    no edit happens. Tensors that share memory (views, ``detach()``) stamp their base
+    too, so an edit through any of them is seen by ops that saved another.
     """
     global _edits
     _edits += 1
-    tensor._version = _edits
-    if tensor._node is not None:
-        tensor._node._out_edited = True
+    for t in (tensor, getattr(tensor, "_base", None)):
+        if t is not None:
+            t._version = _edits
+            if t._node is not None:
+                t._node._out_edited = True
+
+
+def version(tensor: Any) -> int:
+    """The stamp of the last in-place edit of ``tensor`` or of the memory it shares."""
+    base = getattr(tensor, "_base", None)
+    own = getattr(tensor, "_version", 0)
+    return own if base is None else builtins.max(own, getattr(base, "_version", 0))
 
 
 def _raise_modified(op: str, what: str) -> None:
@@ -338,19 +365,24 @@ def _raise_modified(op: str, what: str) -> None:
     )
 
 
-def _name_the_op(exc: Exception, op: str, arrays: Sequence[Any]) -> None:
-    """Prefix NumPy's message with the op and the input shapes, and add the usual fix."""
+def _name_the_op(exc: Exception, op: Any, arrays: Sequence[Any]) -> Exception:
+    """The error to raise for NumPy's ``exc``: the op, the input shapes and the usual fix.
+
+    A fresh exception of the builtin type NumPy's belongs to (IndexError, TypeError or
+    ValueError): NumPy's own classes build their message from their fields, not args.
+    """
     message = str(exc)
-    if message.startswith(f"{op}:"):
-        return
-    shapes = ", ".join(str(np.shape(a)) for a in arrays if not callable(a))
-    hint = ""
+    if message.startswith(f"{op.name}:"):
+        return exc
+    shapes = ", ".join(str(a.shape) for a in arrays if isinstance(a, np.ndarray))
+    hint = op.hint
     if "broadcast" in message:
         hint = (
-            " Shapes broadcast when, aligned from the right, each pair of dimensions is equal "
+            "Shapes broadcast when, aligned from the right, each pair of dimensions is equal "
             "or one of them is 1; reshape or unsqueeze an input so that they do."
         )
-    exc.args = (f"{op}: {message} (input shapes {shapes}).{hint}",) + exc.args[1:]
+    kind = next(t for t in (IndexError, TypeError, ValueError) if isinstance(exc, t))
+    return kind(f"{op.name}: {message} (input shapes {shapes}). {hint}".rstrip())
 
 
 def _leaf_grad(tensor: Any, grad: Any, shared: Any) -> None:
@@ -430,7 +462,7 @@ def run_backward(
     # like at positions whose gradient is then set to 0, where NumPy's warnings would
     # be noise. Plain try/finally rather than context managers: before it frees
     # anything, the walk allocates next to nothing.
-    xp = UNGUARDED_ARRAY
+    xp = TENSOR if create_graph else UNGUARDED_ARRAY
     global _grad_enabled
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     previous_errors = _quiet_numpy() if create_graph else None
@@ -454,9 +486,13 @@ def run_backward(
                 grads = node.backward(grad, xp)
             if len(grads) != len(parents):
                 _raise_arity(node, grads)
+            if node.elementwise and xp is not UNGUARDED_ARRAY:
+                grads = [g if g is None else xp.guard(grad, g) for g in grads]
             for p, g in zip(parents, grads):
-                if p is None or g is None:
+                if p is None:
                     continue
+                if g is None:
+                    _raise_no_rule(node, parents, p)
                 if isinstance(p, Function):
                     if g.shape != p.shape or (g.dtype is not p.dtype and g.dtype != p.dtype):
                         g = _fit(g, p.shape, p.dtype, node.name)
@@ -518,6 +554,14 @@ def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, op: str) -> Any:
     if grad.dtype != dtype:
         grad = grad.astype(dtype)
     return grad
+
+
+def _raise_no_rule(node: Function, parents: Sequence[Any], parent: Any) -> None:
+    index = next(i for i, p in enumerate(parents) if p is parent)
+    raise NotImplementedError(
+        f"{node.name}: input {index} requires a gradient, but the op has no derivative with "
+        "respect to it; pass that input as a constant (detach it or use a plain value)"
+    )
 
 
 def _raise_arity(node: Function, grads: Sequence[Any]) -> None:

@@ -26,6 +26,9 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     return exp(log_softmax(x, axis))
 
 
+Tensor.softmax = softmax  # type: ignore[attr-defined]  # like every op, a method too
+
+
 def _np_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)

@@ -29,7 +29,10 @@ def _is_float(x: Any) -> bool:
 
 def _float64_copies(inputs: Sequence[Any], requires_grad: bool) -> list[Any]:
     return [
-        Tensor(np.array(x, dtype=np.float64), requires_grad=requires_grad) if _is_float(x) else x
+        # C order, so that perturbing the flat view perturbs what f sees.
+        Tensor(np.array(x, dtype=np.float64, order="C"), requires_grad=requires_grad)
+        if _is_float(x)
+        else x
         for x in inputs
     ]
 

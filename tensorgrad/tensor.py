@@ -77,7 +77,7 @@ def as_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
 
 
 def _check_differentiable(arr: np.ndarray, where: str) -> None:
-    if arr.dtype.kind not in "fc":
+    if arr.dtype.kind != "f":
         raise TypeError(
             f"{where}: only floating-point tensors can require gradients, but this one has "
             f"dtype {arr.dtype}. Create it with a float dtype, e.g. tg.tensor(data, "
@@ -103,7 +103,8 @@ class Tensor:
 
     # ``_version`` (the stamp of the last in-place edit) is set only by an edit: tensors
     # that are never edited, nearly all of them, skip one write when created.
-    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_version", "__weakref__")
+    # ``_base`` is the tensor whose memory this one shares (set for views and detach()).
+    __slots__ = ("_data", "grad", "_requires_grad", "_node", "_version", "_base", "__weakref__")
     # Makes `ndarray + tensor` call Tensor.__radd__ instead of converting the tensor.
     __array_priority__ = 1000
 
@@ -132,7 +133,7 @@ class Tensor:
     def data(self, value: Any) -> None:
         # `p.data -= lr * p.grad` lands here with an ndarray once per parameter per step.
         arr = value if type(value) is np.ndarray else as_array(value)
-        if self._requires_grad and arr.dtype.kind not in "fc":
+        if self._requires_grad and arr.dtype.kind != "f":
             _check_differentiable(arr, "Tensor.data")
         self._data = arr
         autograd.record_edit(self)
@@ -225,7 +226,7 @@ class Tensor:
         >>> tg.tensor([1.0], requires_grad=True).detach().requires_grad
         False
         """
-        return Tensor(self._data)
+        return share_memory(Tensor(self._data), self)
 
     def zero_grad(self) -> None:
         """Set ``.grad`` to ``None``."""
@@ -318,7 +319,11 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace("__setitem__")
-        self._data[_plain_index(index)] = as_array(value)
+        try:
+            self._data[_plain_index(index)] = as_array(value)
+        except (IndexError, ValueError, TypeError) as exc:
+            kind = next(t for t in (IndexError, TypeError, ValueError) if isinstance(exc, t))
+            raise kind(f"__setitem__: {exc} (tensor shape {self.shape})") from exc
         autograd.record_edit(self)
 
     def _inplace(self, ufunc: np.ufunc, other: Any, op: str) -> Tensor:
@@ -327,7 +332,11 @@ class Tensor:
         try:
             ufunc(self._data, other_data, out=self._data)
         except (ValueError, TypeError) as exc:  # NumPy's casting or broadcasting refusal
-            raise type(exc)(f"{op}: {exc}") from None
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(
+                f"{op}: {exc} (tensor shape {self.shape}, dtype {self.dtype}); an in-place "
+                "result must keep the tensor's shape and dtype, use x = x + y otherwise"
+            ) from None
         autograd.record_edit(self)
         return self
 
@@ -354,6 +363,21 @@ def _plain_index(index: Any) -> Any:
 
 
 autograd.Tensor = Tensor
+
+
+def share_memory(alias: Tensor, of: Any) -> Tensor:
+    """Mark ``alias`` as sharing ``of``'s memory, so an in-place edit of either is seen.
+
+    Examples
+    --------
+    >>> base = Tensor([1.0, 2.0])
+    >>> share_memory(Tensor(base.data), base)._base is base
+    True
+    """
+    if isinstance(of, Tensor):
+        base = getattr(of, "_base", None)
+        alias._base = of if base is None else base
+    return alias
 
 
 def as_tensor(x: Any) -> Tensor:

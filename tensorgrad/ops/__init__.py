@@ -51,7 +51,7 @@ from .elementwise import (
 )  # fmt: skip
 from .index import getitem, scatter_add
 from .linalg import matmul
-from .reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
+from .reduce import argmax, argmin, log_softmax, logsumexp, max, mean, min, std, sum, var
 from .shape import (
     broadcast_to,
     concatenate,
@@ -69,7 +69,9 @@ from .shape import (
 
 # The functions a backward rule may call through ``xp``: NumPy's for first-order
 # gradients on plain arrays, tensorgrad's own for gradients that are themselves on a graph.
-_RULE_FUNCTIONS = ("where", "broadcast_to", "swapaxes", "exp", "log", "sin", "cos", "sigmoid")
+_RULE_FUNCTIONS = (
+    "where", "broadcast_to", "swapaxes", "exp", "log", "sin", "cos", "sigmoid", "abs",
+)  # fmt: skip
 for _name in _RULE_FUNCTIONS:
     setattr(autograd.ARRAY, _name, getattr(np, _name, None))
     setattr(autograd.TENSOR, _name, globals()[_name])
@@ -80,6 +82,8 @@ autograd.ARRAY.guard = elementwise.guard_array
 autograd.ARRAY.broadcast_to = reduce.broadcast_copy
 autograd.UNGUARDED_ARRAY.__dict__.update(vars(autograd.ARRAY))
 autograd.UNGUARDED_ARRAY.guard = lambda grad, result: result
+autograd.ARRAY.guarding = autograd.TENSOR.guarding = True
+autograd.UNGUARDED_ARRAY.guarding = False
 
 
 def _guard_tensor(grad: Tensor, result: Tensor) -> Tensor:
@@ -125,10 +129,12 @@ _METHODS.update(
     for f in (
         exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu, leaky_relu, softplus, clip,
         maximum, minimum, sum, mean, max, min, var, std, logsumexp, argmax, argmin, reshape,
-        flatten, squeeze, unsqueeze, expand_dims, broadcast_to, split, pad, astype, swapaxes,
-        matmul,
+        flatten, squeeze, unsqueeze, broadcast_to, split, pad, astype, swapaxes, matmul, add,
+        sub, mul, div, pow, neg, less, less_equal, greater, greater_equal, equal, not_equal,
+        log_softmax,
     )
 )  # fmt: skip
+_METHODS["expand_dims"] = expand_dims
 for _name, _function in _METHODS.items():
     setattr(Tensor, _name, _function)
 

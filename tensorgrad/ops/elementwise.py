@@ -1,10 +1,10 @@
 """Elementwise ops: arithmetic, nonlinearities and selection. All broadcast like NumPy.
 
 Each rule returns gradients in the output's broadcast shape; the engine reduces them
-to the inputs' shapes. Rules whose local derivative can be infinite (exp, log, sqrt,
-pow, division) pass their result through ``xp.guard``, and so does the product rule (a factor
-may be infinite): a zero upstream gradient (e.g. from the branch ``where`` did not
-select) stays zero instead of becoming ``0 * inf = NaN``.
+to the inputs' shapes. Every op here derives from :class:`Elementwise`: once a
+``where`` has zeroed part of a gradient, the engine keeps each zero a zero through
+these rules (``0 * inf`` and ``0 * nan`` give 0), so nothing leaks from the branch
+``where`` did not select.
 """
 
 from __future__ import annotations
@@ -24,7 +24,14 @@ def _float_constant(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
     return mask.astype(dtype, copy=False)
 
 
-class Add(Function):
+class Elementwise(Function):
+    """An op whose output element i depends only on input element i (after broadcasting)."""
+
+    __slots__ = ()
+    elementwise = True
+
+
+class Add(Elementwise):
     """d(a + b) = (grad, grad)"""
 
     __slots__ = ()
@@ -36,7 +43,7 @@ class Add(Function):
         return grad, grad
 
 
-class Sub(Function):
+class Sub(Elementwise):
     """d(a - b) = (grad, -grad)"""
 
     __slots__ = ()
@@ -48,7 +55,7 @@ class Sub(Function):
         return grad, (-grad if ctx.parents[1] is not None else None)
 
 
-class Mul(Function):
+class Mul(Elementwise):
     """d(a * b) = (grad * b, grad * a)"""
 
     __slots__ = ()
@@ -60,12 +67,12 @@ class Mul(Function):
 
     def backward(ctx, grad, xp):
         a, b = ctx.inputs
-        ga = xp.guard(grad, grad * b) if ctx.parents[0] is not None else None
-        gb = xp.guard(grad, grad * a) if ctx.parents[1] is not None else None
+        ga = grad * b if ctx.parents[0] is not None else None
+        gb = grad * a if ctx.parents[1] is not None else None
         return ga, gb
 
 
-class Div(Function):
+class Div(Elementwise):
     """d(a / b) = (grad / b, -grad * a / b^2)"""
 
     __slots__ = ()
@@ -77,12 +84,12 @@ class Div(Function):
 
     def backward(ctx, grad, xp):
         a, b = ctx.inputs
-        ga = xp.guard(grad, grad / b)
-        gb = xp.guard(grad, -ga * a / b) if ctx.parents[1] is not None else None
+        ga = grad / b
+        gb = -ga * a / b if ctx.parents[1] is not None else None
         return ga, gb
 
 
-class Neg(Function):
+class Neg(Elementwise):
     """d(-a) = -grad"""
 
     __slots__ = ()
@@ -94,7 +101,7 @@ class Neg(Function):
         return (-grad,)
 
 
-class Pow(Function):
+class Pow(Elementwise):
     """d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b log(a), taken as 0 where a = 0 and b >= 0"""
 
     __slots__ = ()
@@ -110,15 +117,15 @@ class Pow(Function):
         if ctx.parents[0] is not None:
             # b * a^(b-1) is 0 * inf at a = 0 when b = 0; the derivative there is 0.
             local = b * a ** (b - 1) if np.all(b != 0) else xp.where(b == 0, 0, b * a ** (b - 1))
-            ga = xp.guard(grad, grad * local)
+            ga = grad * local
         if ctx.parents[1] is not None:
             zero_base = a == 0
             safe_a = xp.where(zero_base, 1, a)
-            gb = xp.guard(grad, grad * xp.where(zero_base & (b >= 0), 0, a**b * xp.log(safe_a)))
+            gb = grad * xp.where(zero_base & (b >= 0), 0, a**b * xp.log(safe_a))
         return ga, gb
 
 
-class Exp(Function):
+class Exp(Elementwise):
     """d/dx exp(x) = exp(x)"""
 
     __slots__ = ()
@@ -129,10 +136,10 @@ class Exp(Function):
         return np.exp(x)
 
     def backward(ctx, grad, xp):
-        return (xp.guard(grad, grad * ctx.out),)
+        return (grad * ctx.out,)
 
 
-class Log(Function):
+class Log(Elementwise):
     """d/dx log(x) = 1 / x"""
 
     __slots__ = ()
@@ -143,10 +150,10 @@ class Log(Function):
         return np.log(x)
 
     def backward(ctx, grad, xp):
-        return (xp.guard(grad, grad / ctx.inputs[0]),)
+        return (grad / ctx.inputs[0],)
 
 
-class Sqrt(Function):
+class Sqrt(Elementwise):
     """d/dx sqrt(x) = 1 / (2 sqrt(x))"""
 
     __slots__ = ()
@@ -157,10 +164,10 @@ class Sqrt(Function):
         return np.sqrt(x)
 
     def backward(ctx, grad, xp):
-        return (xp.guard(grad, grad / (2 * ctx.out)),)
+        return (grad / (2 * ctx.out),)
 
 
-class Sin(Function):
+class Sin(Elementwise):
     """d/dx sin(x) = cos(x)"""
 
     __slots__ = ()
@@ -174,7 +181,7 @@ class Sin(Function):
         return (grad * xp.cos(ctx.inputs[0]),)
 
 
-class Cos(Function):
+class Cos(Elementwise):
     """d/dx cos(x) = -sin(x)"""
 
     __slots__ = ()
@@ -188,7 +195,7 @@ class Cos(Function):
         return (-grad * xp.sin(ctx.inputs[0]),)
 
 
-class Tanh(Function):
+class Tanh(Elementwise):
     """d/dx tanh(x) = 1 - tanh(x)^2"""
 
     __slots__ = ()
@@ -208,7 +215,7 @@ def sigmoid_array(x: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0, -x))
 
 
-class Sigmoid(Function):
+class Sigmoid(Elementwise):
     """d/dx sigmoid(x) = sigmoid(x) (1 - sigmoid(x))"""
 
     __slots__ = ()
@@ -223,7 +230,7 @@ class Sigmoid(Function):
         return (grad * (out * (1 - out)),)
 
 
-class Softplus(Function):
+class Softplus(Elementwise):
     """softplus(x) = log(1 + exp(x));  d/dx softplus(x) = sigmoid(x)"""
 
     __slots__ = ()
@@ -237,7 +244,7 @@ class Softplus(Function):
         return (grad * xp.sigmoid(ctx.inputs[0]),)
 
 
-class Relu(Function):
+class Relu(Elementwise):
     """d/dx relu(x) = 1 where x > 0, else 0"""
 
     __slots__ = ("mask",)
@@ -251,22 +258,24 @@ class Relu(Function):
         return (grad * ctx.mask,)
 
 
-class LeakyRelu(Function):
-    """d/dx leaky_relu(x) = 1 where x > 0, else slope"""
+class LeakyRelu(Elementwise):
+    """d/dx leaky_relu(x, slope) = 1 where x > 0, else slope;  d/dslope = 0 where x > 0, else x"""
 
     __slots__ = ("local",)
-
     name = "leaky_relu"
+    save_inputs = True
 
     def forward(ctx, x, slope):
         ctx.local = _float_constant(np.where(x > 0, 1.0, slope), x)
         return x * ctx.local
 
     def backward(ctx, grad, xp):
-        return grad * ctx.local, None
+        x = ctx.inputs[0]
+        g_slope = grad * xp.where(x > 0, 0, x) if ctx.parents[1] is not None else None
+        return grad * ctx.local, g_slope
 
 
-class Abs(Function):
+class Abs(Elementwise):
     """d/dx |x| = sign(x) (0 at 0)"""
 
     __slots__ = ("sign",)
@@ -279,21 +288,26 @@ class Abs(Function):
         return (grad * ctx.sign,)
 
 
-class Clip(Function):
-    """d/dx clip(x, lo, hi) = 1 where lo <= x <= hi, else 0"""
+class Clip(Elementwise):
+    """d clip(x, lo, hi) = grad to x where lo <= x <= hi, to lo where x < lo, to hi where x > hi"""
 
-    __slots__ = ("mask",)
+    __slots__ = ("inside", "below", "above")
 
     def forward(ctx, x, lo, hi):
         out = np.clip(x, lo, hi)
-        ctx.mask = _float_constant(out == x, out)
+        ctx.inside = out == x  # float * bool keeps the float dtype
+        ctx.below = None if lo is None else x < lo
+        ctx.above = None if hi is None else x > hi
         return out
 
     def backward(ctx, grad, xp):
-        return grad * ctx.mask, None, None
+        p = ctx.parents
+        g_lo = grad * ctx.below if p[1] is not None else None
+        g_hi = grad * ctx.above if p[2] is not None else None
+        return grad * ctx.inside, g_lo, g_hi
 
 
-class Maximum(Function):
+class Maximum(Elementwise):
     """d max(a, b) = (grad, 0) where a > b, (0, grad) where a < b, half each where equal"""
 
     __slots__ = ("share",)
@@ -317,7 +331,7 @@ class Minimum(Maximum):
     select, wins = np.minimum, np.less
 
 
-class Where(Function):
+class Where(Elementwise):
     """d where(c, a, b) = (where(c, grad, 0), where(c, 0, grad))"""
 
     __slots__ = ("cond",)
@@ -332,7 +346,7 @@ class Where(Function):
         return None, xp.where(ctx.cond, grad, 0), xp.where(ctx.cond, 0, grad)
 
 
-class AsType(Function):
+class AsType(Elementwise):
     """d astype(x) = grad, cast back to x's dtype by the engine"""
 
     __slots__ = ()
@@ -655,6 +669,16 @@ register(
         kinks=(0.0,),
     )
 )
+register(
+    OpInfo(
+        "leaky_relu_slope",
+        leaky_relu,
+        lambda x, slope: np.where(x > 0, x, slope * x),
+        ("real", "positive"),
+        kinks=(0.0,),
+        notes="the slope as a tensor, differentiated too",
+    )
+)
 register(OpInfo("abs", abs, np.abs, kinks=(0.0,)))
 register(
     OpInfo(
@@ -663,6 +687,15 @@ register(
         lambda x, lo, hi: np.clip(x, lo, hi),
         params=lambda rng, shapes: {"lo": -1.0, "hi": 1.0},
         kinks=(-1.0, 1.0),
+    )
+)
+register(
+    OpInfo(
+        "clip_bounds",
+        lambda x, lo, hi: clip(x, lo - 2.5, hi + 2.5),
+        lambda x, lo, hi: np.clip(x, lo - 2.5, hi + 2.5),
+        ("real", "real", "real"),
+        notes="tensor bounds, differentiated too; lo - 2.5 < hi + 2.5 always",
     )
 )
 register(OpInfo("maximum", maximum, np.maximum, ("distinct", "distinct")))

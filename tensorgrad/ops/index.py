@@ -9,16 +9,22 @@ import numpy as np
 from ..autograd import Function
 from ..tensor import Tensor, _plain_index
 from .registry import OpInfo, register
+from .shape import view_of
 
 
-def _normalize_index(index: Any) -> Any:
-    """Tensors become arrays, lists become arrays and boolean masks become integer arrays."""
+def _plain(index: Any) -> tuple[Any, ...]:
+    """The index as a tuple, with tensors replaced by their arrays and lists by arrays."""
     parts = _plain_index(index)
     parts = parts if isinstance(parts, tuple) else (parts,)
+    return tuple(np.asarray(p) if isinstance(p, list) else p for p in parts)
+
+
+def _without_masks(index: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Boolean masks replaced by the integer arrays of their true positions."""
+    if not any(isinstance(p, np.ndarray) and p.dtype == bool for p in index):
+        return index
     result: list[Any] = []
-    for p in parts:
-        if isinstance(p, list):
-            p = np.asarray(p)
+    for p in index:
         if isinstance(p, np.ndarray) and p.dtype == bool:
             result.extend(np.nonzero(p))
         else:
@@ -39,6 +45,7 @@ def scatter_add_array(
 ) -> np.ndarray:
     """Zeros of ``shape`` with ``values`` added at ``index`` (repeated positions accumulate)."""
     out = np.zeros(shape, dtype=np.asarray(values).dtype)
+    index = _without_masks(index)
     if _is_basic(index):
         out[index] = values  # basic indexing never repeats a position
     else:
@@ -50,13 +57,15 @@ class GetItem(Function):
     """d x[index] = zeros of x's shape with grad added at index"""
 
     __slots__ = ("index", "in_shape")
+    hint = "Indices must lie in [-n, n) for an axis of length n; a mask must match the shape."
 
     name = "getitem"
 
     def forward(ctx, x, index):
         x = np.asarray(x)
-        ctx.index, ctx.in_shape = index, x.shape
-        return x[index]
+        out = x[index]  # NumPy checks the index (a mask's shape included) here
+        ctx.index, ctx.in_shape = _without_masks(index), x.shape
+        return out
 
     def backward(ctx, grad, xp):
         return xp.scatter_add(grad, ctx.index, ctx.in_shape), None
@@ -70,7 +79,7 @@ class ScatterAdd(Function):
     name = "scatter_add"
 
     def forward(ctx, values, index, shape):
-        ctx.index = index
+        ctx.index = _without_masks(index)
         return scatter_add_array(values, index, shape)
 
     def backward(ctx, grad, xp):
@@ -88,7 +97,7 @@ def getitem(x: Any, index: Any) -> Tensor:
     >>> x.grad
     array([2., 0., 1.])
     """
-    return GetItem.apply(x, _normalize_index(index))
+    return view_of(GetItem.apply(x, _plain(index)), x)
 
 
 def scatter_add(values: Any, index: Any, shape: tuple[int, ...]) -> Tensor:
@@ -100,7 +109,7 @@ def scatter_add(values: Any, index: Any, shape: tuple[int, ...]) -> Tensor:
     >>> tg.scatter_add(tg.tensor([1.0, 2.0]), [0, 0], (2,))
     tensor([3., 0.])
     """
-    return ScatterAdd.apply(values, _normalize_index(index), tuple(shape))
+    return ScatterAdd.apply(values, _plain(index), tuple(shape))
 
 
 def _index_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:

@@ -21,6 +21,8 @@ class MatMul(Function):
 
     def forward(ctx, a, b):
         a, b = np.asarray(a), np.asarray(b)
+        if a.dtype.kind not in "biufc" or b.dtype.kind not in "biufc":
+            raise TypeError(f"matmul: operands must be numeric, got {a.dtype} and {b.dtype}")
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(
                 f"matmul: both operands need at least one dimension, got shapes {a.shape} and "

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor, as_tensor
-from .elementwise import _float_constant, exp, log, neg, sqrt
+from .elementwise import _float_constant, exp, log, sqrt
 from .registry import OpInfo, reduction_params, register
 
 Axis = int | tuple[int, ...] | None
@@ -77,18 +77,27 @@ class Max(Function):
     """d max(x) = grad at the arg-max; tied maxima share it equally"""
 
     __slots__ = ("weights", "kept")
+    extreme = np.maximum  # its .reduce picks the extreme value
 
     def forward(ctx, x, axis, keepdims):
         x = np.asarray(x)
-        axes = normalize_axis(axis, x.ndim, "max")
-        out = np.max(x, axis=axes, keepdims=True)
+        axes = normalize_axis(axis, x.ndim, ctx.name)
+        out = ctx.extreme.reduce(x, axis=axes, keepdims=True)
         mask = x == out
         ctx.weights = _float_constant(mask / mask.sum(axis=axes, keepdims=True), x)
         ctx.kept = out.shape
         return out if keepdims else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
 
     def backward(ctx, grad, xp):
-        return grad.reshape(ctx.kept) * ctx.weights, None, None
+        kept = grad.reshape(ctx.kept)
+        return xp.guard(kept, kept * ctx.weights), None, None
+
+
+class Min(Max):
+    """d min(x) = grad at the arg-min; tied minima share it equally"""
+
+    __slots__ = ()
+    extreme = np.minimum
 
 
 def sum(
@@ -118,7 +127,7 @@ def max(x: Any, axis: Axis = None, keepdims: bool = False, *, out: Any = None) -
 
 
 def min(x: Any, axis: Axis = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
-    """Minimum over ``axis``: ``-max(-x)``.
+    """Minimum over ``axis``; the gradient goes to the arg-min, ties share it equally.
 
     Examples
     --------
@@ -126,9 +135,7 @@ def min(x: Any, axis: Axis = None, keepdims: bool = False, *, out: Any = None) -
     >>> tg.min(tg.tensor([[1.0, 5.0], [3.0, 4.0]]), axis=1)
     tensor([1., 3.])
     """
-    x = _numpy_call(x, None, out, "min")
-    normalize_axis(axis, np.ndim(x), "min")
-    return neg(max(neg(x), axis, keepdims))
+    return Min.apply(_numpy_call(x, None, out, "min"), axis, keepdims)
 
 
 def _count(shape: tuple[int, ...], axis: Axis, op: str) -> int:
@@ -224,6 +231,8 @@ class LogSoftmax(Function):
 
     def forward(ctx, x, axis):
         x = np.asarray(x)
+        if not isinstance(axis, int | np.integer):
+            raise TypeError(f"log_softmax: axis must be one int, got {axis!r}")
         (ctx.axis,) = normalize_axis(axis, x.ndim, "log_softmax")
         shift = np.max(x, axis=ctx.axis, keepdims=True)
         if not np.isfinite(shift).all():  # rows of -inf (or inf) keep NumPy's answer
@@ -232,7 +241,11 @@ class LogSoftmax(Function):
         return shifted - np.log(np.sum(np.exp(shifted), axis=ctx.axis, keepdims=True))
 
     def backward(ctx, grad, xp):
-        return grad - xp.exp(ctx.out) * grad.sum(axis=ctx.axis, keepdims=True), None
+        total = grad.sum(axis=ctx.axis, keepdims=True)
+        result = grad - xp.exp(ctx.out) * total
+        if xp.guarding:  # a row whose gradient is all zero stays zero, NaN inputs or not
+            result = xp.guard(xp.abs(grad).sum(axis=ctx.axis, keepdims=True), result)
+        return result, None
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:

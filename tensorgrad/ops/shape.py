@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Function
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, share_memory
 from .reduce import normalize_axis
 from .registry import OpInfo, register
 
@@ -17,6 +17,7 @@ class Reshape(Function):
     """d reshape(x) = grad reshaped back to x's shape"""
 
     __slots__ = ("in_shape",)
+    hint = "The new shape must hold as many elements as the old; one entry may be -1."
 
     def forward(ctx, x, shape):
         x = np.asarray(x)
@@ -31,11 +32,13 @@ class Transpose(Function):
     """d transpose(x, axes) = transpose(grad, argsort(axes))"""
 
     __slots__ = ("inverse",)
+    hint = "axes must list every axis once, e.g. (1, 0, 2) for a 3-d tensor."
 
     def forward(ctx, x, axes):
         x = np.asarray(x)
         out = np.transpose(x, axes)
-        ctx.inverse = tuple(np.argsort(axes if axes is not None else range(x.ndim)[::-1]))
+        order = range(x.ndim)[::-1] if axes is None else [a % x.ndim for a in axes]
+        ctx.inverse = tuple(int(i) for i in np.argsort(order))
         return out
 
     def backward(ctx, grad, xp):
@@ -60,6 +63,7 @@ class Concatenate(Function):
     """d concatenate(xs) = the matching slice of grad for each input"""
 
     __slots__ = ("slices",)
+    hint = "The inputs must have the same number of dimensions and agree except on axis."
 
     def forward(ctx, *arrays, axis):
         arrays = [np.asarray(a) for a in arrays]
@@ -82,6 +86,9 @@ class Pad(Function):
 
     def forward(ctx, x, pad_width, constant_values):
         x = np.asarray(x)
+        if x.ndim == 0:  # nothing to pad, as numpy.pad
+            ctx.centre = ()
+            return x.copy()
         widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (x.ndim, 2))
         if (widths < 0).any():
             raise ValueError(f"pad: pad widths must be non-negative, got {pad_width}")
@@ -103,7 +110,7 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     """
     if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
         shape = tuple(shape[0])
-    return Reshape.apply(x, tuple(int(n) for n in shape))
+    return view_of(Reshape.apply(x, tuple(int(n) for n in shape)), x)
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
@@ -115,7 +122,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     >>> tg.transpose(tg.zeros((2, 3, 4)), (1, 0, 2)).shape
     (3, 2, 4)
     """
-    return Transpose.apply(x, None if axes is None else tuple(int(a) for a in axes))
+    return view_of(Transpose.apply(x, None if axes is None else tuple(int(a) for a in axes)), x)
 
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
@@ -132,7 +139,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     return transpose(x, axes)
 
 
-def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
+def broadcast_to(x: Any, shape: int | Sequence[int]) -> Tensor:
     """``x`` broadcast to ``shape`` with NumPy's rules.
 
     Examples
@@ -141,7 +148,8 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
     >>> tg.broadcast_to(tg.tensor([1.0, 2.0]), (3, 2)).shape
     (3, 2)
     """
-    return BroadcastTo.apply(x, tuple(shape))
+    shape = (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
+    return view_of(BroadcastTo.apply(x, shape), x)
 
 
 def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
@@ -202,8 +210,8 @@ def unsqueeze(x: Any, axis: int | tuple[int, ...]) -> Tensor:
 expand_dims = unsqueeze
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis.
+def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
+    """Join tensors along an existing axis (flattened first when ``axis`` is ``None``).
 
     Examples
     --------
@@ -213,6 +221,8 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """
     if len(tensors) == 0:
         raise ValueError("concatenate: need at least one tensor to join")
+    if axis is None:
+        return Concatenate.apply(*[flatten(t) for t in tensors], axis=0)
     return Concatenate.apply(*tensors, axis=axis)
 
 
@@ -255,7 +265,7 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
                 f"split: an axis of length {length} does not divide into {sections} equal "
                 "pieces; pass a list of split indices instead"
             )
-        bounds = list(range(0, length + 1, length // sections))
+        bounds = [i * (length // sections) for i in range(sections + 1)]
     else:
         bounds = [0, *[int(i) for i in indices_or_sections], length]
     lead = (slice(None),) * axis
@@ -271,7 +281,17 @@ def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
     >>> tg.pad(tg.ones((2, 2)), 1).shape, tg.pad(tg.ones((2, 2)), ((0, 0), (1, 2))).shape
     ((4, 4), (2, 5))
     """
+    if isinstance(constant_values, Tensor) and constant_values.requires_grad:
+        raise TypeError(
+            "pad: constant_values cannot carry a gradient; pad with 0 and add the value "
+            "times a mask instead"
+        )
     return Pad.apply(x, pad_width, constant_values)
+
+
+def view_of(result: Tensor, x: Any) -> Tensor:
+    """``result``, marked as sharing ``x``'s memory when NumPy returned a view."""
+    return share_memory(result, x) if result._data.base is not None else result
 
 
 def _reshape_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
