@@ -268,7 +268,7 @@ def _make_apply(cls: type[Function]) -> Any:
                 if a._requires_grad:
                     pa = a._node or a
                 a = a._data
-            elif type(a) is list:
+            elif type(a) is list or type(a) is float:  # alone, a float takes the default
                 a = Tensor(a)._data
             arrays, parents, record = (a,), (pa,), pa is not None
         else:

@@ -212,3 +212,12 @@ def test_numpy_compatible_edges() -> None:
     joined = tg.concatenate([tg.ones((2, 2)), tg.zeros(3)], axis=None)
     assert joined.tolist() == [1.0] * 4 + [0.0] * 3
     assert tg.broadcast_to(tg.tensor(1.0), 3).shape == (3,)
+
+
+def test_a_python_float_given_alone_takes_the_default_dtype() -> None:
+    tg.set_default_dtype(np.float32)
+    try:
+        assert tg.exp(1.0).dtype == np.float32
+        assert tg.sum([1.0, 2.0]).dtype == np.float32
+    finally:
+        tg.set_default_dtype(np.float64)
