@@ -467,8 +467,13 @@ def run_backward(
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     previous_errors = _quiet_numpy() if create_graph else None
     try:
-        while heap:
-            node = heappop(heap)[1]
+        # The fast lane: a node that is the only one pending is next without the heap.
+        lane: Function | None = None
+        while heap or lane is not None:
+            if lane is None:
+                node = heappop(heap)[1]
+            else:
+                node, lane = lane, None
             parents = node.parents
             if parents is None:
                 _raise_freed(node)
@@ -503,7 +508,13 @@ def run_backward(
                     else:
                         p._mark = epoch
                         p._pending = g
-                        heappush(heap, (-p._seq, p))
+                        if heap or lane is not None:
+                            if lane is not None:
+                                heappush(heap, (-lane._seq, lane))
+                                lane = None
+                            heappush(heap, (-p._seq, p))
+                        else:
+                            lane = p
                 else:
                     g = _fit(g, p._data.shape, p._data.dtype, node.name)
                     if _anomaly:
