@@ -21,12 +21,17 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op") -> Any:
     if gshape == shape:
         return grad
     lead = len(gshape) - len(shape)
-    if lead > 0:
-        grad = grad.sum(axis=tuple(range(lead)))  # without keepdims: a fresh array
+    if lead > 0:  # summed without keepdims: a fresh array of the trailing shape
+        grad = grad.sum(axis=0 if lead == 1 else tuple(range(lead)))
+        if grad.shape == shape:
+            return grad
     if lead >= 0:
-        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        stretched = []
+        for i, n in enumerate(shape):
+            if n == 1 and grad.shape[i] != 1:
+                stretched.append(i)
         if stretched:
-            grad = grad.sum(axis=stretched, keepdims=True)
+            grad = grad.sum(axis=tuple(stretched), keepdims=True)
         if grad.shape == shape:
             return grad
     raise RuntimeError(

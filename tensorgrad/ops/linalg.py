@@ -20,22 +20,11 @@ class MatMul(Function):
     save_inputs = True
 
     def forward(ctx, a, b):
-        a, b = np.asarray(a), np.asarray(b)
-        if a.dtype.kind not in "biufc" or b.dtype.kind not in "biufc":
-            raise TypeError(f"matmul: operands must be numeric, got {a.dtype} and {b.dtype}")
-        if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(
-                f"matmul: both operands need at least one dimension, got shapes {a.shape} and "
-                f"{b.shape}; use * to multiply by a scalar"
-            )
-        inner_b = b.shape[-2] if b.ndim >= 2 else b.shape[0]
-        if a.shape[-1] != inner_b:
-            raise ValueError(
-                f"matmul: inner dimensions differ in {a.shape} @ {b.shape} ({a.shape[-1]} != "
-                f"{inner_b}); transpose or reshape an operand so that a.shape[-1] == "
-                "b.shape[-2]"
-            )
-        return a @ b
+        try:
+            return np.matmul(a, b)
+        except (ValueError, TypeError):
+            _explain_refusal(np.asarray(a), np.asarray(b))
+            raise
 
     def backward(ctx, grad, xp):
         a, b = ctx.inputs
@@ -61,6 +50,23 @@ class MatMul(Function):
             if b.ndim == 1:
                 gb = gb.reshape(gb.shape[:-1])
         return ga, gb
+
+
+def _explain_refusal(a: np.ndarray, b: np.ndarray) -> None:
+    """Raise the clear error for operands NumPy's matmul refused (checked only then)."""
+    if a.dtype.kind not in "biufc" or b.dtype.kind not in "biufc":
+        raise TypeError(f"matmul: operands must be numeric, got {a.dtype} and {b.dtype}")
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(
+            f"matmul: both operands need at least one dimension, got shapes {a.shape} and "
+            f"{b.shape}; use * to multiply by a scalar"
+        )
+    inner_b = b.shape[-2] if b.ndim >= 2 else b.shape[0]
+    if a.shape[-1] != inner_b:
+        raise ValueError(
+            f"matmul: inner dimensions differ in {a.shape} @ {b.shape} ({a.shape[-1]} != "
+            f"{inner_b}); transpose or reshape an operand so that a.shape[-1] == b.shape[-2]"
+        )
 
 
 def matmul(a: Any, b: Any) -> Tensor:

@@ -45,6 +45,8 @@ def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...
 
 def _numpy_call(x: Any, dtype: Any, out: Any, op: str) -> Any:
     """Accept the ``dtype=`` and ``out=`` that NumPy passes when ``np.sum(tensor)`` defers to us."""
+    if out is None and dtype is None:
+        return x
     if out is not None:
         raise TypeError(f"{op}: out= is not supported; use the returned tensor")
     return x if dtype is None else as_tensor(x).astype(dtype)
@@ -65,9 +67,14 @@ class Sum(Function):
 
     def forward(ctx, x, axis, keepdims):
         x = np.asarray(x)
+        ctx.in_shape = x.shape
+        if axis is None:  # the common case, without normalising anything
+            ctx.kept = (1,) * x.ndim
+            return np.add.reduce(x, axis=None, keepdims=keepdims)
         axes = normalize_axis(axis, x.ndim, "sum")
-        ctx.in_shape, ctx.kept = x.shape, _kept_shape(x.shape, axes)
-        return np.sum(x, axis=axes, keepdims=keepdims)
+        ctx.kept = _kept_shape(x.shape, axes)
+        # np.add.reduce is what np.sum calls, without its Python-level wrapper.
+        return np.add.reduce(x, axis=axes, keepdims=keepdims)
 
     def backward(ctx, grad, xp):
         return xp.broadcast_to(grad.reshape(ctx.kept), ctx.in_shape), None, None
@@ -154,8 +161,12 @@ def mean(
     tensor([1.5, 3.5])
     """
     x = as_tensor(_numpy_call(x, dtype, out, "mean"))
-    count = _count(x.shape, axis, "mean")
-    return sum(x, axis, keepdims) * (1.0 / count)
+    if axis is not None:
+        normalize_axis(axis, x.ndim, "mean")  # so that an error names mean
+    total = Sum.apply(x, axis, keepdims)
+    # Elements per mean: cheaper than normalising the axes again (an empty result has none).
+    count = x.size // total.size if total.size else 1
+    return total * (1.0 / count)
 
 
 def _variance(x: Any, axis: Axis, ddof: int, keepdims: bool, op: str) -> Tensor:
