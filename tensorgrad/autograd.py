@@ -343,11 +343,12 @@ def record_edit(tensor: Any) -> None:
     """
     global _edits
     _edits += 1
-    for t in (tensor, getattr(tensor, "_base", None)):
-        if t is not None:
-            t._version = _edits
-            if t._node is not None:
-                t._node._out_edited = True
+    tensor._version = _edits
+    if tensor._node is not None:
+        tensor._node._out_edited = True
+    base = getattr(tensor, "_base", None)
+    if base is not None:
+        record_edit(base)
 
 
 def version(tensor: Any) -> int:

@@ -113,6 +113,10 @@ class Tensor:
         self.grad: np.ndarray | None = None
         self._node = None
         self._requires_grad = False
+        # Leaves are what gets edited in place (parameters): give them the slots an edit
+        # reads, which op results (never edited, nearly all of them) leave unset.
+        self._version = 0
+        self._base = None
         if requires_grad:
             _check_differentiable(self._data, "Tensor")
             self._requires_grad = True
