@@ -413,7 +413,7 @@ def _deliver(
 def run_backward(
     roots: Sequence[Any],
     root_grads: Sequence[Any],
-    retain_graph: bool = False,
+    retain_graph: bool | None = None,
     create_graph: bool = False,
     inputs: Sequence[Any] | None = None,
 ) -> list[Any] | None:
@@ -421,7 +421,8 @@ def run_backward(
 
     Without ``inputs`` the gradients accumulate into ``.grad`` of the leaves; with
     ``inputs`` they are returned, one per input (``None`` where unreachable), and no
-    ``.grad`` is touched. With ``create_graph`` the gradients are tensors on a graph.
+    ``.grad`` is touched. With ``create_graph`` the gradients are tensors on a graph,
+    which refers back to the nodes walked, so ``retain_graph`` defaults to it.
 
     The walk is iterative and keeps its bookkeeping on the nodes themselves, so it
     allocates nothing proportional to the graph (its heap holds only the frontier);
@@ -436,6 +437,8 @@ def run_backward(
     >>> x.grad
     array(6.)
     """
+    if retain_graph is None:
+        retain_graph = create_graph
     epoch = next(_epochs)
     captured: dict[int, int] | None = None
     results: list[Any] = []

@@ -261,18 +261,20 @@ class Relu(Elementwise):
 class LeakyRelu(Elementwise):
     """d/dx leaky_relu(x, slope) = 1 where x > 0, else slope;  d/dslope = 0 where x > 0, else x"""
 
-    __slots__ = ("local",)
+    __slots__ = ()
     name = "leaky_relu"
     save_inputs = True
 
     def forward(ctx, x, slope):
-        ctx.local = _float_constant(np.where(x > 0, 1.0, slope), x)
-        return x * ctx.local
+        return np.where(x > 0, x, x * slope)
 
     def backward(ctx, grad, xp):
-        x = ctx.inputs[0]
-        g_slope = grad * xp.where(x > 0, 0, x) if ctx.parents[1] is not None else None
-        return grad * ctx.local, g_slope
+        # Computed from the slope itself (not a cached mask), so that second derivatives
+        # see how the slope enters.
+        x, slope = ctx.inputs
+        positive = x > 0
+        g_slope = xp.where(positive, 0, grad * x) if ctx.parents[1] is not None else None
+        return xp.where(positive, grad, grad * slope), g_slope
 
 
 class Abs(Elementwise):
