@@ -235,6 +235,8 @@ def _make_apply(cls: type[Function]) -> Any:
     """The ``apply`` of one op class: a plain function (a closure over the class), so that
     it can also be a Tensor operator (``Tensor.__add__ = Add.apply``) with no extra call."""
 
+    save_inputs, save_output = cls.save_inputs, cls.save_output
+
     def apply(*args: Any, **params: Any) -> Any:
         """Run the op on tensors, arrays or numbers and record it when a gradient is needed."""
         # Unrolled for one and two inputs, and no comprehensions: this is the per-op hot
@@ -302,21 +304,22 @@ def _make_apply(cls: type[Function]) -> Any:
         result._data = out
         result.grad = None
         if record and _grad_enabled:
-            if out.dtype.kind != "f":
+            dtype = out.dtype
+            if dtype.kind != "f":
                 raise TypeError(
-                    f"{cls.name}: the result has dtype {out.dtype}, which cannot carry a "
+                    f"{cls.name}: the result has dtype {dtype}, which cannot carry a "
                     "gradient; cast the inputs to a float dtype first"
                 )
             ctx.parents = parents
             ctx.shape = out.shape
-            ctx.dtype = out.dtype
+            ctx.dtype = dtype
             ctx._mark = 0
             ctx._seq = next(_sequence)
             ctx._stamp = _edits
-            if cls.save_inputs:
+            if save_inputs:
                 ctx.inputs = arrays
                 ctx._args = args
-            if cls.save_output:
+            if save_output:
                 ctx.out = out
             result._node = ctx
             result._requires_grad = True
