@@ -12,11 +12,28 @@ from .tensor import Tensor
 
 
 class GradcheckError(AssertionError):
-    """An analytic gradient disagrees with the numerical one."""
+    """An analytic gradient disagrees with the numerical one.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> issubclass(tg.GradcheckError, AssertionError)
+    True
+    """
 
 
 class NonDifferentiablePointError(GradcheckError):
-    """The check disagreed at a point where the function has a kink (one-sided slopes differ)."""
+    """The check disagreed at a point where the function has a kink (one-sided slopes differ).
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> try:
+    ...     tg.gradcheck(lambda x: tg.relu(x) * 2 - x, [tg.tensor([0.0])])
+    ... except tg.NonDifferentiablePointError as error:
+    ...     print("kink:", "not differentiable" in str(error))
+    kink: True
+    """
 
 
 def _inputs_list(inputs: Any) -> list[Any]:

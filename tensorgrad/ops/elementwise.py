@@ -703,3 +703,11 @@ register(
 register(OpInfo("maximum", maximum, np.maximum, ("distinct", "distinct")))
 register(OpInfo("minimum", minimum, np.minimum, ("distinct", "distinct")))
 register(OpInfo("where", where, np.where, ("bool", "real", "real")))
+register(
+    OpInfo(
+        "astype",
+        lambda x: astype(x, np.float64),
+        lambda x: x.astype(np.float64),
+        notes="to float64: a cast to float32 cannot be checked by float64 differences",
+    )
+)

@@ -138,3 +138,19 @@ def _np_getitem(x: np.ndarray, index: Any) -> np.ndarray:
 
 
 register(OpInfo("getitem", getitem, _np_getitem, params=_index_params, min_dims=1))
+
+
+def _scatter_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
+    """Rows of the values go to random rows (repeats included) of a taller result."""
+    rows = shapes[0][0]
+    height = int(rng.integers(1, rows + 3))
+    return {"index": rng.integers(0, height, size=rows), "shape": (height, *shapes[0][1:])}
+
+
+def _np_scatter_add(values: np.ndarray, index: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(shape)
+    np.add.at(out, index, values)
+    return out.astype(values.dtype)
+
+
+register(OpInfo("scatter_add", scatter_add, _np_scatter_add, params=_scatter_params, min_dims=1))

@@ -364,6 +364,32 @@ register(OpInfo("transpose", transpose, np.transpose, params=_transpose_params))
 register(OpInfo("broadcast_to", broadcast_to, np.broadcast_to, params=_broadcast_params))
 register(OpInfo("pad", pad, np.pad, params=_pad_params, min_dims=1))
 register(OpInfo("flatten", flatten, np.ravel))
+
+
+def _squeeze_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
+    ones = [i for i, n in enumerate(shapes[0]) if n == 1]
+    if not ones or rng.random() < 0.3:
+        return {"axis": None}
+    return {
+        "axis": tuple(
+            int(a) for a in rng.choice(ones, int(rng.integers(1, len(ones) + 1)), replace=False)
+        )
+    }
+
+
+def _unsqueeze_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
+    ndim = len(shapes[0]) + 1
+    return {"axis": int(rng.integers(-ndim, ndim))}
+
+
+def _swapaxes_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
+    ndim = len(shapes[0])
+    return {"axis1": int(rng.integers(-ndim, ndim)), "axis2": int(rng.integers(-ndim, ndim))}
+
+
+register(OpInfo("squeeze", squeeze, np.squeeze, params=_squeeze_params))
+register(OpInfo("unsqueeze", unsqueeze, np.expand_dims, params=_unsqueeze_params))
+register(OpInfo("swapaxes", swapaxes, np.swapaxes, params=_swapaxes_params, min_dims=1))
 register(
     OpInfo(
         "concatenate",
