@@ -23,12 +23,12 @@ def _boolean(ufunc: np.ufunc, name: str) -> Callable[[Any, Any], Tensor]:
             ) from None
 
     compare.__name__ = name
-    example = "[True, False], [True, True]" if name.startswith("logical") else "[1.0, 2.0], 1.5"
-    shown = np.array2string(ufunc(*eval(f"({example})")), separator=", ")  # noqa: S307
+    a, b = ([True, False], [True, True]) if name.startswith("logical") else ([1.0, 2.0], 1.5)
+    shown = np.array2string(ufunc(a, b), separator=", ")
     compare.__doc__ = (
         f"Elementwise ``{name}`` as a boolean tensor (no gradient).\n\n"
         "    Examples\n    --------\n    >>> import tensorgrad as tg\n"
-        f"    >>> tg.{name}({example.replace('[', 'tg.tensor([', 1).replace(']', '])', 1)})\n"
+        f"    >>> tg.{name}(tg.tensor({a}), {b})\n"
         f"    tensor({shown})\n"
     )
     return compare
