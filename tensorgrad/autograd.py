@@ -453,6 +453,7 @@ def run_backward(
     # its inputs, so when a node comes off the heap every consumer reachable from the
     # roots has run: its gradient is complete, with no pass to count dependencies.
     heap: list[tuple[int, Function]] = []
+    lane: Function | None = None  # the only pending node, kept out of the heap (see below)
     for root, grad in zip(roots, root_grads):
         node = root._node
         if node is None:  # a leaf differentiated with respect to itself
@@ -460,9 +461,15 @@ def run_backward(
         elif node._mark != epoch:
             node._mark = epoch
             node._pending = grad
-            heappush(heap, (-node._seq, node))
+            if lane is None and not heap:
+                lane = node
+            else:
+                heappush(heap, (-node._seq, node))
         else:
             node._pending = node._pending + grad
+    if lane is not None and heap:
+        heappush(heap, (-lane._seq, lane))
+        lane = None
 
     # Until a `where` has zeroed part of a gradient, 0 * inf cannot arise from it, so
     # rules skip the (costly) guard; from there on they guard, evaluating 1/x and the
@@ -475,7 +482,6 @@ def run_backward(
     previous_errors = _quiet_numpy() if create_graph else None
     try:
         # The fast lane: a node that is the only one pending is next without the heap.
-        lane: Function | None = None
         while heap or lane is not None:
             if lane is None:
                 node = heappop(heap)[1]

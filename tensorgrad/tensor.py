@@ -211,7 +211,7 @@ class Tensor:
                     "implied only for a single-element output; reduce it first (e.g. "
                     ".sum() or .mean()) or pass backward(grad) with the same shape"
                 )
-            grad_array = np.ones_like(self._data)
+            grad_array = _seed(self._data)
         else:
             grad_array = as_array(grad, dtype=self._data.dtype)
             if grad_array.shape != self.shape:
@@ -355,6 +355,21 @@ class Tensor:
 
     def __itruediv__(self, other: Any) -> Tensor:
         return self._inplace(np.true_divide, other, "__itruediv__")
+
+
+_SEEDS: dict[tuple[np.dtype, tuple[int, ...]], np.ndarray] = {}
+
+
+def _seed(data: np.ndarray) -> np.ndarray:
+    """A read-only array of ones shaped like ``data``, shared by every backward() of that
+    dtype and shape: the engine never writes a gradient in place (a leaf that receives
+    it copies it), and backward then allocates nothing before it starts freeing."""
+    key = (data.dtype, data.shape)
+    seed = _SEEDS.get(key)
+    if seed is None:
+        seed = _SEEDS[key] = np.ones_like(data)
+        seed.flags.writeable = False
+    return seed
 
 
 def _plain_index(index: Any) -> Any:
