@@ -180,7 +180,6 @@ class Function:
     name = "function"
     save_inputs = False
     save_output = False
-    saves = False  # save_inputs or save_output, set for each subclass
     # True for ops whose gradient is exactly zero where an input was not selected
     # (where): from there on, zeros must stay zeros (see ``xp.guard``).
     masks_gradient = False
@@ -196,7 +195,6 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = cls.__name__.lower()
-        cls.saves = cls.save_inputs or cls.save_output
         cls.apply = _make_apply(cls)
         # What to drop once the rule has run: the saved inputs and output, the constants
         # the op declares in __slots__ and, for a class without __slots__, its __dict__.

@@ -38,3 +38,10 @@ def test_every_public_function_has_type_hints(name: str) -> None:
     signature = inspect.signature(function)
     missing = [p for p in signature.parameters if p not in function.__annotations__]
     assert not missing and "return" in function.__annotations__, (name, missing)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_registry_entries_use_known_input_kinds(name: str) -> None:
+    from tensorgrad.ops.registry import INPUT_KINDS
+
+    assert set(OPS[name].inputs) <= set(INPUT_KINDS), OPS[name].inputs
