@@ -37,6 +37,7 @@ _grad_enabled = True
 _anomaly = False
 _edits = 0  # in-place edits so far, across all tensors
 _epochs = itertools.count(1)
+_NUMBERS = frozenset({int, float, bool})
 _sequence = itertools.count()  # creation number of each node: a topological order
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -258,6 +259,9 @@ def _make_apply(cls: type[Function]) -> Any:
                 b = b._data
             elif type(b) is list:
                 b = Tensor(b)._data
+            if type(a) in _NUMBERS and type(b) in _NUMBERS:  # numbers alone: floats take
+                a = Tensor(a)._data if type(a) is float else a  # the default dtype
+                b = Tensor(b)._data if type(b) is float else b
             arrays: Any = (a, b)
             parents: Any = (pa, pb)
             record = pa is not None or pb is not None

@@ -221,3 +221,12 @@ def test_a_python_float_given_alone_takes_the_default_dtype() -> None:
         assert tg.sum([1.0, 2.0]).dtype == np.float32
     finally:
         tg.set_default_dtype(np.float64)
+
+
+def test_python_numbers_alone_take_the_default_dtype() -> None:
+    tg.set_default_dtype(np.float32)
+    try:
+        assert tg.add(1.0, 2.0).dtype == tg.mul(2, 3.0).dtype == np.float32
+        assert tg.add(1, 2).dtype == np.int64
+    finally:
+        tg.set_default_dtype(np.float64)
