@@ -17,7 +17,6 @@ shapes, indices).
 
 from __future__ import annotations
 
-import builtins
 import itertools
 import os
 import sys
@@ -360,7 +359,7 @@ def version(tensor: Any) -> int:
     """The stamp of the last in-place edit of ``tensor`` or of the memory it shares."""
     base = getattr(tensor, "_base", None)
     own = getattr(tensor, "_version", 0)
-    return own if base is None else builtins.max(own, getattr(base, "_version", 0))
+    return own if base is None else max(own, getattr(base, "_version", 0))
 
 
 def _raise_modified(op: str, what: str) -> None:
@@ -410,7 +409,12 @@ def _deliver(
     if captured is not None:
         index = captured.get(id(leaf))
         if index is not None:
-            results[index] = grad if results[index] is None else results[index] + grad
+            if results[index] is not None:
+                results[index] = results[index] + grad
+            elif not create_graph and (grad is shared or grad.base is not None):
+                results[index] = grad.copy()  # no result shares memory with another
+            else:
+                results[index] = grad
     elif not create_graph:
         _leaf_grad(leaf, grad, shared)
 
@@ -442,13 +446,16 @@ def run_backward(
     >>> x.grad
     array(6.)
     """
+    _check_roots(roots, root_grads, create_graph, inputs)
     if retain_graph is None:
         retain_graph = create_graph
     epoch = next(_epochs)
     captured: dict[int, int] | None = None
     results: list[Any] = []
     if inputs is not None:
-        captured = {id(t._node or t): i for i, t in enumerate(inputs)}
+        captured = {}
+        for i, t in enumerate(inputs):
+            captured.setdefault(id(t._node or t), i)  # a repeated input: filled once, below
         results = [None] * len(inputs)
 
     # Nodes wait in a max-heap by creation number. A consumer is always created after
@@ -545,14 +552,36 @@ def run_backward(
         _grad_enabled = previous_mode
         if previous_errors is not None:
             np.seterr(**previous_errors)
-    return results if inputs is not None else None
+    if inputs is None:
+        return None
+    return [results[captured[id(t._node or t)]] for t in inputs]  # type: ignore[index]
+
+
+def _check_roots(
+    roots: Sequence[Any], grads: Sequence[Any], create_graph: bool, inputs: Any
+) -> None:
+    if len(roots) != len(grads):
+        raise ValueError(f"backward: {len(roots)} outputs but {len(grads)} gradients for them")
+    if create_graph and inputs is None:
+        raise ValueError("backward: create_graph=True needs inputs=, the tensors to return")
+    for root, grad in zip(roots, grads):
+        if not root._requires_grad:
+            raise RuntimeError(
+                "backward: an output does not require grad and has no graph; create the "
+                "inputs with requires_grad=True (and not under tg.no_grad())"
+            )
+        if np.shape(grad) != root.shape:
+            raise ValueError(
+                f"backward: a gradient of shape {np.shape(grad)} was given for an output of "
+                f"shape {root.shape}; they must match"
+            )
 
 
 def _call_rule_on_graph(node: Function, grad: Any) -> Sequence[Any]:
     """Run a rule on the saved tensors, so that what it computes is itself on a graph."""
     arrays, out = node.inputs if node.save_inputs else None, node.out if node.save_output else None
-    if node.save_inputs:
-        node.inputs = node._args
+    if node.save_inputs:  # the tensors themselves; other operands as forward saw them
+        node.inputs = [a if isinstance(a, Tensor) else x for a, x in zip(node._args, arrays)]
     if node.save_output:
         node.out = Tensor._from_node(out, node)
     try:

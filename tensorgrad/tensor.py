@@ -137,8 +137,12 @@ class Tensor:
     def data(self, value: Any) -> None:
         # `p.data -= lr * p.grad` lands here with an ndarray once per parameter per step.
         arr = value if type(value) is np.ndarray else as_array(value)
-        if self._requires_grad and arr.dtype.kind != "f":
+        if self._requires_grad and (arr.dtype.kind != "f" or arr.shape != self._data.shape):
             _check_differentiable(arr, "Tensor.data")
+            raise ValueError(
+                f"Tensor.data: the new data has shape {arr.shape} but the tensor, which "
+                f"requires grad, has shape {self._data.shape}; create a new tensor instead"
+            )
         self._data = arr
         autograd.record_edit(self)
 
@@ -299,6 +303,17 @@ class Tensor:
         return int(self.item())
 
     __hash__ = object.__hash__
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        if self._node is not None:
+            raise RuntimeError(
+                "deepcopy: only leaf tensors can be deep-copied (a copy of a graph node would "
+                "be a second, unrelated graph); detach() it first"
+            )
+        copy = Tensor(self._data.copy(), requires_grad=self._requires_grad)
+        copy.grad = None if self.grad is None else self.grad.copy()
+        memo[id(self)] = copy
+        return copy
 
     def __repr__(self) -> str:
         extras = []

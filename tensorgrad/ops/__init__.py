@@ -87,9 +87,10 @@ autograd.UNGUARDED_ARRAY.guarding = False
 
 
 def _guard_tensor(grad: Tensor, result: Tensor) -> Tensor:
-    if np.isfinite(result.data).all():
+    finite = np.isfinite(result.data)
+    if finite.all():
         return result
-    return where(grad.data == 0, 0, result)
+    return where((np.asarray(grad.data) == 0) & ~finite, 0, result)
 
 
 autograd.TENSOR.guard = _guard_tensor

@@ -341,7 +341,7 @@ class Where(Elementwise):
     masks_gradient = True
 
     def forward(ctx, cond, a, b):
-        ctx.cond = np.asarray(cond, dtype=bool)
+        ctx.cond = np.array(cond, dtype=bool)  # a copy: the caller may edit theirs later
         return np.where(ctx.cond, a, b)
 
     def backward(ctx, grad, xp):
@@ -640,10 +640,17 @@ def astype(x: Any, dtype: Any) -> Tensor:
 
 
 def guard_array(grad: np.ndarray, result: np.ndarray) -> np.ndarray:
-    """``result`` with 0 wherever ``grad`` is 0, when ``result`` is not all finite."""
-    if np.isfinite(result).all():
+    """``result`` with 0 where it is not finite only because ``grad`` there is 0 (0 * inf).
+
+    Examples
+    --------
+    >>> guard_array(np.array([0.0, 1.0]), np.array([np.nan, np.inf])).tolist()
+    [0.0, inf]
+    """
+    finite = np.isfinite(result)
+    if finite.all():
         return result
-    return np.where(grad == 0, 0, result)
+    return np.where((grad == 0) & ~finite, 0, result)
 
 
 _real, _positive = ("real",), ("positive",)

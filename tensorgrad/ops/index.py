@@ -20,15 +20,16 @@ def _plain(index: Any) -> tuple[Any, ...]:
 
 
 def _without_masks(index: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Boolean masks replaced by the integer arrays of their true positions."""
-    if not any(isinstance(p, np.ndarray) and p.dtype == bool for p in index):
+    """Boolean masks replaced by the integer arrays of their true positions, and integer
+    arrays copied: backward must not see an index the caller edited after the forward."""
+    if not any(isinstance(p, np.ndarray) for p in index):
         return index
     result: list[Any] = []
     for p in index:
         if isinstance(p, np.ndarray) and p.dtype == bool:
             result.extend(np.nonzero(p))
         else:
-            result.append(p)
+            result.append(p.copy() if isinstance(p, np.ndarray) else p)
     return tuple(result)
 
 

@@ -291,7 +291,8 @@ def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
 
 def view_of(result: Tensor, x: Any) -> Tensor:
     """``result``, marked as sharing ``x``'s memory when NumPy returned a view."""
-    return share_memory(result, x) if result._data.base is not None else result
+    shares = isinstance(x, Tensor) and np.may_share_memory(result._data, x._data)
+    return share_memory(result, x) if shares else result
 
 
 def _reshape_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
