@@ -238,9 +238,10 @@ def _make_apply(cls: type[Function]) -> Any:
     def apply(*args: Any, **params: Any) -> Any:
         """Run the op on tensors, arrays or numbers and record it when a gradient is needed."""
         # Unrolled for one and two inputs, and no comprehensions: this is the per-op hot
-        # path, and on Python 3.11 each comprehension or generator costs a frame. Lists
-        # become arrays (tg.tensor's dtype policy); Python numbers stay numbers, so that
-        # NumPy's promotion never lets them widen a float32 tensor.
+        # path, and on Python 3.11 each comprehension or generator costs a frame.
+        # Operands follow tg.tensor's dtype policy: lists become arrays; a Python number
+        # next to an array stays a number (so it never widens a float32 tensor); Python
+        # floats with no array beside them take the default float dtype.
         ctx = cls.__new__(cls)
         count = len(args)
         if count == 2:
@@ -258,8 +259,8 @@ def _make_apply(cls: type[Function]) -> Any:
                 b = b._data
             elif type(b) is list:
                 b = Tensor(b)._data
-            if type(a) in _NUMBERS and type(b) in _NUMBERS:  # numbers alone: floats take
-                a = Tensor(a)._data if type(a) is float else a  # the default dtype
+            if type(a) in _NUMBERS and type(b) in _NUMBERS:
+                a = Tensor(a)._data if type(a) is float else a
                 b = Tensor(b)._data if type(b) is float else b
             arrays: Any = (a, b)
             parents: Any = (pa, pb)
@@ -271,7 +272,7 @@ def _make_apply(cls: type[Function]) -> Any:
                 if a._requires_grad:
                     pa = a._node or a
                 a = a._data
-            elif type(a) is list or type(a) is float:  # alone, a float takes the default
+            elif type(a) is list or type(a) is float:
                 a = Tensor(a)._data
             arrays, parents, record = (a,), (pa,), pa is not None
         else:
@@ -287,6 +288,8 @@ def _make_apply(cls: type[Function]) -> Any:
                     a = Tensor(a)._data
                 arrays.append(a)
                 parents.append(pa)
+            if not any(isinstance(a, np.ndarray) for a in arrays):
+                arrays = [Tensor(a)._data if type(a) is float else a for a in arrays]
         try:
             # A call with fixed arity is several times cheaper than one that unpacks.
             if params:
@@ -298,7 +301,8 @@ def _make_apply(cls: type[Function]) -> Any:
             else:
                 out = ctx.forward(*arrays)
         except (ValueError, TypeError, IndexError) as exc:
-            raise _name_the_op(exc, cls, arrays) from exc
+            named = _name_the_op(exc, cls, arrays)
+            raise named from (None if named is exc else exc)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = Tensor.__new__(Tensor)
@@ -378,7 +382,7 @@ def _name_the_op(exc: Exception, op: Any, arrays: Sequence[Any]) -> Exception:
     """
     message = str(exc)
     if message.startswith(f"{op.name}:"):
-        return exc
+        return exc  # already ours (e.g. the axis check of a reduction)
     shapes = ", ".join(str(a.shape) for a in arrays if isinstance(a, np.ndarray))
     hint = op.hint
     if "broadcast" in message:
@@ -386,8 +390,18 @@ def _name_the_op(exc: Exception, op: Any, arrays: Sequence[Any]) -> Exception:
             "Shapes broadcast when, aligned from the right, each pair of dimensions is equal "
             "or one of them is 1; reshape or unsqueeze an input so that they do."
         )
-    kind = next(t for t in (IndexError, TypeError, ValueError) if isinstance(exc, t))
-    return kind(f"{op.name}: {message} (input shapes {shapes}). {hint}".rstrip())
+    return builtin_kind(exc)(f"{op.name}: {message} (input shapes {shapes}). {hint}".rstrip())
+
+
+def builtin_kind(exc: Exception) -> type[Exception]:
+    """The builtin class of one of NumPy's refusals: IndexError, TypeError or ValueError.
+
+    Examples
+    --------
+    >>> builtin_kind(np.exceptions.AxisError("no such axis"))
+    <class 'IndexError'>
+    """
+    return next(t for t in (IndexError, TypeError, ValueError) if isinstance(exc, t))
 
 
 def _leaf_grad(tensor: Any, grad: Any, shared: Any) -> None:

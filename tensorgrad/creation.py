@@ -136,7 +136,7 @@ def arange(
     >>> tg.arange(3), tg.arange(0.0, 1.0, 0.5)
     (tensor([0, 1, 2]), tensor([0. , 0.5]))
     """
-    values = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    values = np.arange(start, stop, step) if stop is not None else np.arange(0, start, step)
     if dtype is None:
         dtype = _float(None) if values.dtype.kind == "f" else np.int64
     return Tensor(values.astype(dtype), requires_grad=requires_grad)

@@ -174,18 +174,22 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The shape of the data, as ``ndarray.shape``."""
         return self._data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions, as ``ndarray.ndim``."""
         return self._data.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements, as ``ndarray.size``."""
         return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
+        """The dtype of the data, as ``ndarray.dtype``."""
         return self._data.dtype
 
     # --- autograd ---------------------------------------------------------------------
@@ -237,7 +241,15 @@ class Tensor:
         return share_memory(Tensor(self._data), self)
 
     def zero_grad(self) -> None:
-        """Set ``.grad`` to ``None``."""
+        """Set ``.grad`` to ``None``.
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> x = tg.tensor([1.0], requires_grad=True)
+        >>> (x * 2).sum().backward(); x.zero_grad(); print(x.grad)
+        None
+        """
         self.grad = None
 
     # --- conversion -------------------------------------------------------------------
@@ -286,7 +298,7 @@ class Tensor:
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise TypeError("len: a 0-d tensor has no length; use .item() for its value")
         return len(self._data)
 
     def __iter__(self) -> Iterator[Tensor]:
@@ -294,6 +306,11 @@ class Tensor:
             yield self[i]
 
     def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise ValueError(
+                f"bool: a tensor of shape {self.shape} has no single truth value; use "
+                "(x).all() or (x).any() from NumPy, e.g. bool(np.all(x))"
+            )
         return bool(self._data)
 
     def __float__(self) -> float:
@@ -341,7 +358,7 @@ class Tensor:
         try:
             self._data[_plain_index(index)] = as_array(value)
         except (IndexError, ValueError, TypeError) as exc:
-            kind = next(t for t in (IndexError, TypeError, ValueError) if isinstance(exc, t))
+            kind = autograd.builtin_kind(exc)
             raise kind(f"__setitem__: {exc} (tensor shape {self.shape})") from exc
         autograd.record_edit(self)
 
@@ -351,8 +368,7 @@ class Tensor:
         try:
             ufunc(self._data, other_data, out=self._data)
         except (ValueError, TypeError) as exc:  # NumPy's casting or broadcasting refusal
-            kind = TypeError if isinstance(exc, TypeError) else ValueError
-            raise kind(
+            raise autograd.builtin_kind(exc)(
                 f"{op}: {exc} (tensor shape {self.shape}, dtype {self.dtype}); an in-place "
                 "result must keep the tensor's shape and dtype, use x = x + y otherwise"
             ) from None

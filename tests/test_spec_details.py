@@ -228,5 +228,24 @@ def test_python_numbers_alone_take_the_default_dtype() -> None:
     try:
         assert tg.add(1.0, 2.0).dtype == tg.mul(2, 3.0).dtype == np.float32
         assert tg.add(1, 2).dtype == np.int64
+        assert tg.clip(2.0, 0.0, 1.0).dtype == tg.where(True, 1.0, 2.0).dtype == np.float32
     finally:
         tg.set_default_dtype(np.float64)
+
+
+def test_review_details_of_constructors_and_shape_errors() -> None:
+    assert tg.arange(5, step=2).tolist() == [0, 2, 4]
+    with pytest.raises(IndexError, match="swapaxes"):
+        tg.swapaxes(tg.zeros((2, 3)), 0, 5)
+    with pytest.raises(IndexError, match="flatten"):
+        tg.flatten(tg.zeros((2, 3, 4)), 5)
+    with pytest.raises(ValueError, match="flatten: start_axis 2 comes after"):
+        tg.flatten(tg.zeros((2, 3, 4)), 2, 0)
+    with pytest.raises(ValueError, match="mean: no elements"):
+        tg.mean(tg.zeros(0))
+    with pytest.raises(ValueError, match="clip: lo must not exceed hi"):
+        tg.clip(tg.zeros(2), 1.0, 0.0)
+    with pytest.raises(ValueError, match="no single truth value"):
+        bool(tg.zeros(2))
+    with pytest.raises(TypeError, match="len: a 0-d tensor"):
+        len(tg.tensor(1.0))

@@ -580,6 +580,8 @@ def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
     """
     if lo is None and hi is None:
         raise ValueError("clip: give at least one of lo and hi")
+    if lo is not None and hi is not None and np.any(np.asarray(lo) > np.asarray(hi)):
+        raise ValueError(f"clip: lo must not exceed hi, got lo={lo} and hi={hi}")
     return Clip.apply(x, lo, hi)
 
 
@@ -610,13 +612,14 @@ def minimum(a: Any, b: Any) -> Tensor:
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """Elementwise ``a`` where ``cond`` else ``b``.
 
-    No NaN or infinity reaches the gradient from the branch that was not selected, so
+    No NaN or infinity reaches the first derivative from the branch that was not
+    selected through elementwise ops, ``max``/``min`` and ``log_softmax``, so
     ``where(x > 0, sqrt(x), 0)`` has a finite gradient everywhere.
 
     Examples
     --------
     >>> import tensorgrad as tg
-    >>> x = tg.tensor([-1.0, 4.0], requires_grad=True)
+    >>> x = tg.tensor([0.0, 4.0], requires_grad=True)
     >>> tg.where(x > 0, tg.sqrt(x), 0.0).sum().backward()
     >>> x.grad
     array([0.  , 0.25])

@@ -161,12 +161,10 @@ def mean(
     tensor([1.5, 3.5])
     """
     x = as_tensor(_numpy_call(x, dtype, out, "mean"))
-    if axis is not None:
-        normalize_axis(axis, x.ndim, "mean")  # so that an error names mean
-    total = Sum.apply(x, axis, keepdims)
-    # Elements per mean: cheaper than normalising the axes again (an empty result has none).
-    count = x.size // total.size if total.size else 1
-    return total * (1.0 / count)
+    count = _count(x.shape, axis, "mean")
+    if count == 0:
+        raise ValueError(f"mean: no elements to average over axis {axis} of shape {x.shape}")
+    return Sum.apply(x, axis, keepdims) * (1.0 / count)
 
 
 def _variance(x: Any, axis: Axis, ddof: int, keepdims: bool, op: str) -> Tensor:
@@ -208,6 +206,15 @@ def std(
     return sqrt(_variance(_numpy_call(x, dtype, out, "std"), axis, ddof, keepdims, "std"))
 
 
+def _stable_shift(x: np.ndarray, axis: Any) -> np.ndarray:
+    """The maximum along ``axis`` (kept), to subtract before exp; 0 where it is not finite,
+    so rows of -inf (or inf) keep NumPy's answer instead of becoming NaN."""
+    shift = np.max(x, axis=axis, keepdims=True)
+    if np.isfinite(shift).all():
+        return shift
+    return np.where(np.isfinite(shift), shift, 0)
+
+
 def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``axis``, stable for inputs of any magnitude.
 
@@ -222,8 +229,7 @@ def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """
     x = as_tensor(x)
     axes = normalize_axis(axis, x.ndim, "logsumexp")
-    shift = np.max(x.data, axis=axes, keepdims=True)
-    shift = np.where(np.isfinite(shift), shift, 0)
+    shift = _stable_shift(x.data, axes)
     total = log(sum(exp(x - shift), axes, keepdims))
     return total + (shift if keepdims else shift.reshape(total.shape))
 
@@ -245,10 +251,7 @@ class LogSoftmax(Function):
         if not isinstance(axis, int | np.integer):
             raise TypeError(f"log_softmax: axis must be one int, got {axis!r}")
         (ctx.axis,) = normalize_axis(axis, x.ndim, "log_softmax")
-        shift = np.max(x, axis=ctx.axis, keepdims=True)
-        if not np.isfinite(shift).all():  # rows of -inf (or inf) keep NumPy's answer
-            shift = np.where(np.isfinite(shift), shift, 0)
-        shifted = x - shift
+        shifted = x - _stable_shift(x, ctx.axis)
         return shifted - np.log(np.sum(np.exp(shifted), axis=ctx.axis, keepdims=True))
 
     def backward(ctx, grad, xp):

@@ -135,6 +135,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     (2, 4, 3)
     """
     axes = list(range(np.ndim(x)))
+    (axis1,), (axis2,) = (normalize_axis(a, len(axes), "swapaxes") for a in (axis1, axis2))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, axes)
 
@@ -164,7 +165,11 @@ def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     shape = np.shape(x)
     if len(shape) == 0:
         return reshape(x, (1,))
-    start, end = start_axis % len(shape), end_axis % len(shape)
+    (start,), (end,) = (normalize_axis(a, len(shape), "flatten") for a in (start_axis, end_axis))
+    if start > end:
+        raise ValueError(
+            f"flatten: start_axis {start_axis} comes after end_axis {end_axis} for shape {shape}"
+        )
     return reshape(x, shape[:start] + (-1,) + shape[end + 1 :])
 
 
