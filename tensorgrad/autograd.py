@@ -527,7 +527,7 @@ def run_backward(
                 grads = node.backward(grad, xp)
             if len(grads) != len(parents):
                 _raise_arity(node, grads)
-            if node.elementwise and xp is not UNGUARDED_ARRAY:
+            if node.elementwise and xp.guarding:
                 grads = [g if g is None else xp.guard(grad, g) for g in grads]
             for p, g in zip(parents, grads):
                 if p is None:

@@ -97,3 +97,13 @@ def test_deepcopy_of_a_leaf_copies_and_of_a_node_is_refused() -> None:
     assert not np.shares_memory(clone.data, x.data)
     with pytest.raises(RuntimeError, match="deepcopy"):
         copy.deepcopy(x * 2)
+
+
+def test_where_over_a_matrix_product_lets_no_nan_through() -> None:
+    x = tg.tensor([[0.0, 1.0], [2.0, 3.0]], requires_grad=True)  # log(0) = -inf in row 0
+    w = tg.tensor([[1.0], [2.0]], requires_grad=True)
+    keep = np.array([[False], [True]])
+    tg.where(keep, tg.log(x) @ w, 0.0).sum().backward()
+    assert np.isfinite(w.grad).all() and np.isfinite(x.grad).all()
+    np.testing.assert_allclose(w.grad, np.log([[2.0], [3.0]]))
+    np.testing.assert_allclose(x.grad, [[0.0, 0.0], [1 / 2, 2 / 3]])

@@ -67,24 +67,6 @@ from .shape import (
     unsqueeze,
 )  # fmt: skip
 
-# The functions a backward rule may call through ``xp``: NumPy's for first-order
-# gradients on plain arrays, tensorgrad's own for gradients that are themselves on a graph.
-_RULE_FUNCTIONS = (
-    "where", "broadcast_to", "swapaxes", "exp", "log", "sin", "cos", "sigmoid", "abs",
-)  # fmt: skip
-for _name in _RULE_FUNCTIONS:
-    setattr(autograd.ARRAY, _name, getattr(np, _name, None))
-    setattr(autograd.TENSOR, _name, globals()[_name])
-autograd.ARRAY.sigmoid = elementwise.sigmoid_array
-autograd.ARRAY.scatter_add = index.scatter_add_array
-autograd.TENSOR.scatter_add = scatter_add
-autograd.ARRAY.guard = elementwise.guard_array
-autograd.ARRAY.broadcast_to = reduce.broadcast_copy
-autograd.UNGUARDED_ARRAY.__dict__.update(vars(autograd.ARRAY))
-autograd.UNGUARDED_ARRAY.guard = lambda grad, result: result
-autograd.ARRAY.guarding = autograd.TENSOR.guarding = True
-autograd.UNGUARDED_ARRAY.guarding = False
-
 
 def _guard_tensor(grad: Tensor, result: Tensor) -> Tensor:
     finite = np.isfinite(result.data)
@@ -93,7 +75,35 @@ def _guard_tensor(grad: Tensor, result: Tensor) -> Tensor:
     return where((np.asarray(grad.data) == 0) & ~finite, 0, result)
 
 
-autograd.TENSOR.guard = _guard_tensor
+# The functions a backward rule may call through ``xp``, under the same names: NumPy's
+# for first-order gradients on plain arrays, tensorgrad's own for gradients that are
+# themselves on a graph. ``guard`` keeps 0 * inf at 0 once a where has masked a gradient;
+# until then the engine hands rules the unguarded namespace, whose guard does nothing.
+_ARRAY_FUNCTIONS = {
+    "where": np.where, "broadcast_to": reduce.broadcast_copy, "swapaxes": np.swapaxes,
+    "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "abs": np.abs,
+    "isfinite": np.isfinite, "sigmoid": elementwise.sigmoid_array,
+    "scatter_add": index.scatter_add_array,
+}  # fmt: skip
+vars(autograd.ARRAY).update(_ARRAY_FUNCTIONS, guard=elementwise.guard_array, guarding=True)
+vars(autograd.UNGUARDED_ARRAY).update(
+    _ARRAY_FUNCTIONS, guard=lambda grad, result: result, guarding=False
+)
+vars(autograd.TENSOR).update(
+    where=where,
+    broadcast_to=broadcast_to,
+    swapaxes=swapaxes,
+    exp=exp,
+    log=log,
+    sin=sin,
+    cos=cos,
+    abs=abs,
+    isfinite=lambda t: np.isfinite(np.asarray(t)),
+    sigmoid=sigmoid,
+    scatter_add=scatter_add,
+    guard=_guard_tensor,
+    guarding=True,
+)
 
 
 def _method_transpose(self: Tensor, *axes: Any) -> Tensor:

@@ -613,7 +613,8 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     """Elementwise ``a`` where ``cond`` else ``b``.
 
     No NaN or infinity reaches the first derivative from the branch that was not
-    selected through elementwise ops, ``max``/``min`` and ``log_softmax``, so
+    selected, through elementwise ops, ``max``/``min``, ``log_softmax`` and matrix
+    products whose masked rows or columns are whole, so
     ``where(x > 0, sqrt(x), 0)`` has a finite gradient everywhere.
 
     Examples

@@ -29,27 +29,41 @@ class MatMul(Function):
     def backward(ctx, grad, xp):
         a, b = ctx.inputs
         need_a, need_b = ctx.parents[0] is not None, ctx.parents[1] is not None
-        if a.ndim == 2 and b.ndim == 2:
+        if a.ndim == 2 and b.ndim == 2 and not xp.guarding:  # the common case, as is
             return (grad @ b.T if need_a else None), (a.T @ grad if need_b else None)
-        if a.ndim == 1 and b.ndim == 1:
-            return (grad * b if need_a else None), (grad * a if need_b else None)
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
         batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
         g2 = grad.reshape(batch + (a2.shape[-2], b2.shape[-1]))
+        if xp.guarding:
+            a2, b2 = _without_masked_infinities(a2, b2, g2, xp)
         ga = gb = None
         if need_a:
             ga = g2 @ xp.swapaxes(b2, -1, -2)
             if a.ndim == 1:
                 ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
         if need_b:
-            if b2.ndim == 2:  # fold the batch into one product rather than summing B of them
+            if b2.ndim == 2:  # fold the batch into one product
                 gb = a2.reshape(-1, a2.shape[-1]).T @ g2.reshape(-1, g2.shape[-1])
             else:
                 gb = xp.swapaxes(a2, -1, -2) @ g2
             if b.ndim == 1:
                 gb = gb.reshape(gb.shape[:-1])
         return ga, gb
+
+
+def _without_masked_infinities(a: Any, b: Any, grad: Any, xp: Any) -> tuple[Any, Any]:
+    """``a`` and ``b`` with non-finite entries set to 0 where they only meet a zero gradient.
+
+    A row of the product whose gradient is all zero (masked by a where) reads the matching
+    row of ``a``; a column reads the matching column of ``b``. Their infinities would
+    turn the zeros into NaN in the contraction (0 * inf), so those entries become 0.
+    """
+    dead_rows = xp.abs(grad).sum(axis=-1, keepdims=True) == 0
+    dead_columns = xp.abs(grad).sum(axis=-2, keepdims=True) == 0
+    a = xp.where(dead_rows & ~xp.isfinite(a), 0, a)
+    b = xp.where(dead_columns & ~xp.isfinite(b), 0, b)
+    return a, b
 
 
 def _explain_refusal(a: np.ndarray, b: np.ndarray) -> None:
