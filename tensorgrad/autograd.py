@@ -276,7 +276,7 @@ def _make_apply(cls: type[Function]) -> Any:
                 a = Tensor(a)._data
             arrays, parents, record = (a,), (pa,), pa is not None
         else:
-            arrays, parents, record = [], [], False
+            arrays, parents, record, numbers_only = [], [], False, True
             for a in args:
                 pa = None
                 if isinstance(a, Tensor):
@@ -286,9 +286,11 @@ def _make_apply(cls: type[Function]) -> Any:
                     a = a._data
                 elif type(a) is list:
                     a = Tensor(a)._data
+                if type(a) is np.ndarray:
+                    numbers_only = False
                 arrays.append(a)
                 parents.append(pa)
-            if not any(isinstance(a, np.ndarray) for a in arrays):
+            if numbers_only:
                 arrays = [Tensor(a)._data if type(a) is float else a for a in arrays]
         try:
             # A call with fixed arity is several times cheaper than one that unpacks.
@@ -584,9 +586,10 @@ def _check_roots(
                 "backward: an output does not require grad and has no graph; create the "
                 "inputs with requires_grad=True (and not under tg.no_grad())"
             )
-        if np.shape(grad) != root.shape:
+        shape = grad.shape if type(grad) is np.ndarray else np.shape(grad)
+        if shape != root._data.shape:
             raise ValueError(
-                f"backward: a gradient of shape {np.shape(grad)} was given for an output of "
+                f"backward: a gradient of shape {shape} was given for an output of "
                 f"shape {root.shape}; they must match"
             )
 

@@ -77,7 +77,7 @@ class Sum(Function):
         return np.add.reduce(x, axis=axes, keepdims=keepdims)
 
     def backward(ctx, grad, xp):
-        return xp.broadcast_to(grad.reshape(ctx.kept), ctx.in_shape), None, None
+        return (xp.broadcast_to(grad.reshape(ctx.kept), ctx.in_shape),)
 
 
 class Max(Function):
@@ -97,7 +97,7 @@ class Max(Function):
 
     def backward(ctx, grad, xp):
         kept = grad.reshape(ctx.kept)
-        return xp.guard(kept, kept * ctx.weights), None, None
+        return (xp.guard(kept, kept * ctx.weights),)
 
 
 class Min(Max):
@@ -118,7 +118,7 @@ def sum(
     >>> tg.sum(tg.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
     tensor([4., 6.])
     """
-    return Sum.apply(_numpy_call(x, dtype, out, "sum"), axis, keepdims)
+    return Sum.apply(_numpy_call(x, dtype, out, "sum"), axis=axis, keepdims=keepdims)
 
 
 def max(x: Any, axis: Axis = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
@@ -130,7 +130,7 @@ def max(x: Any, axis: Axis = None, keepdims: bool = False, *, out: Any = None) -
     >>> tg.max(tg.tensor([[1.0, 5.0], [3.0, 4.0]]), axis=1)
     tensor([5., 4.])
     """
-    return Max.apply(_numpy_call(x, None, out, "max"), axis, keepdims)
+    return Max.apply(_numpy_call(x, None, out, "max"), axis=axis, keepdims=keepdims)
 
 
 def min(x: Any, axis: Axis = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
@@ -142,7 +142,7 @@ def min(x: Any, axis: Axis = None, keepdims: bool = False, *, out: Any = None) -
     >>> tg.min(tg.tensor([[1.0, 5.0], [3.0, 4.0]]), axis=1)
     tensor([1., 3.])
     """
-    return Min.apply(_numpy_call(x, None, out, "min"), axis, keepdims)
+    return Min.apply(_numpy_call(x, None, out, "min"), axis=axis, keepdims=keepdims)
 
 
 def _count(shape: tuple[int, ...], axis: Axis, op: str) -> int:
@@ -161,10 +161,10 @@ def mean(
     tensor([1.5, 3.5])
     """
     x = as_tensor(_numpy_call(x, dtype, out, "mean"))
-    count = _count(x.shape, axis, "mean")
+    count = x.size if axis is None else _count(x.shape, axis, "mean")
     if count == 0:
         raise ValueError(f"mean: no elements to average over axis {axis} of shape {x.shape}")
-    return Sum.apply(x, axis, keepdims) * (1.0 / count)
+    return Sum.apply(x, axis=axis, keepdims=keepdims) * (1.0 / count)
 
 
 def _variance(x: Any, axis: Axis, ddof: int, keepdims: bool, op: str) -> Tensor:
