@@ -554,10 +554,18 @@ def run_backward(
                         else:
                             lane = p
                 else:
-                    g = _fit(g, p._data.shape, p._data.dtype, node.name)
+                    data = p._data
+                    if g.shape != data.shape or g.dtype != data.dtype:
+                        g = _fit(g, data.shape, data.dtype, node.name)
                     if _anomaly:
                         _check_finite(g, node.name, "backward", _origin(node))
-                    _deliver(p, g, grad, captured, results, create_graph)
+                    if (
+                        p.grad is None and captured is None and type(g) is np.ndarray
+                        and g.base is None and g is not grad and not create_graph
+                    ):  # fmt: skip
+                        p.grad = g  # the common case: a fresh array nobody else holds
+                    else:
+                        _deliver(p, g, grad, captured, results, create_graph)
             if not retain_graph:
                 node.parents = None
                 for name in node._release:
