@@ -469,7 +469,7 @@ def run_backward(
         retain_graph = create_graph
     epoch = next(_epochs)
     captured: dict[int, int] | None = None
-    results: list[Any] = []
+    results: Any = None
     if inputs is not None:
         captured = {}
         for i, t in enumerate(inputs):
@@ -479,8 +479,10 @@ def run_backward(
     # Nodes wait in a max-heap by creation number. A consumer is always created after
     # its inputs, so when a node comes off the heap every consumer reachable from the
     # roots has run: its gradient is complete, with no pass to count dependencies.
-    heap: list[tuple[int, Function]] = []
-    lane: Function | None = None  # the only pending node, kept out of the heap (see below)
+    # While a single node is pending (a chain) it waits in the "lane" instead, and the
+    # heap is made only when a second one is: the walk allocates little before it frees.
+    heap: Any = None
+    lane: Function | None = None
     for root, grad in zip(roots, root_grads):
         node = root._node
         if node is None:  # a leaf differentiated with respect to itself
@@ -491,12 +493,10 @@ def run_backward(
             if lane is None and not heap:
                 lane = node
             else:
-                heappush(heap, (-node._seq, node))
+                heap = _push(heap, lane, node)
+                lane = None
         else:
             node._pending = node._pending + grad
-    if lane is not None and heap:
-        heappush(heap, (-lane._seq, lane))
-        lane = None
 
     # Until a `where` has zeroed part of a gradient, 0 * inf cannot arise from it, so
     # rules skip the (costly) guard; from there on they guard, evaluating 1/x and the
@@ -508,7 +508,6 @@ def run_backward(
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     previous_errors = _quiet_numpy() if create_graph else None
     try:
-        # The fast lane: a node that is the only one pending is next without the heap.
         while heap or lane is not None:
             if lane is None:
                 node = heappop(heap)[1]
@@ -548,13 +547,11 @@ def run_backward(
                     else:
                         p._mark = epoch
                         p._pending = g
-                        if heap or lane is not None:
-                            if lane is not None:
-                                heappush(heap, (-lane._seq, lane))
-                                lane = None
-                            heappush(heap, (-p._seq, p))
-                        else:
+                        if lane is None and not heap:
                             lane = p
+                        else:
+                            heap = _push(heap, lane, p)
+                            lane = None
                 else:
                     data = p._data
                     if g.shape != data.shape or g.dtype != data.dtype:
@@ -581,6 +578,16 @@ def run_backward(
     if inputs is None:
         return None
     return [results[captured[id(t._node or t)]] for t in inputs]  # type: ignore[index]
+
+
+def _push(heap: Any, lane: Function | None, node: Function) -> list[tuple[int, Function]]:
+    """Add ``node`` (and the lane's node, if any) to the heap, making it if needed."""
+    if heap is None:
+        heap = []
+    if lane is not None:
+        heappush(heap, (-lane._seq, lane))
+    heappush(heap, (-node._seq, node))
+    return heap
 
 
 def _check_roots(

@@ -227,7 +227,7 @@ class Tensor:
                     f"backward: grad has shape {grad_array.shape} but the tensor has shape "
                     f"{self.shape}; pass a gradient of the same shape"
                 )
-        run_backward([self], [grad_array], retain_graph=retain_graph)
+        run_backward((self,), (grad_array,), retain_graph=retain_graph)
 
     def detach(self) -> Tensor:
         """A tensor sharing the same data, cut from the graph.
