@@ -542,6 +542,7 @@ def run_backward(
                         g = _fit(g, p.shape, p.dtype, node.name)
                     if _anomaly:
                         _check_finite(g, node.name, "backward", _origin(node))
+                    # As when the roots were seeded above; inline, as this runs per edge.
                     if p._mark == epoch:
                         p._pending = p._pending + g
                     else:
