@@ -8,7 +8,7 @@ array([[2., 4.],
        [6., 8.]])
 """
 
-from . import autograd
+from . import autograd, data, nn, optim
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
@@ -89,7 +89,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GradcheckError", "NonDifferentiablePointError", "Tensor", "abs", "add", "arange", "argmax",
-    "argmin", "astype", "autograd", "broadcast_to", "clip", "concatenate", "cos",
+    "argmin", "astype", "autograd", "broadcast_to", "clip", "concatenate", "cos", "data",
     "detect_anomaly", "div", "enable_grad", "equal", "exp", "expand_dims", "eye", "flatten",
     "from_numpy", "full", "get_default_dtype", "gradcheck", "greater", "greater_equal",
     "is_grad_enabled", "leaky_relu", "less", "less_equal", "log", "log_softmax", "logical_and",

@@ -1,0 +1,1 @@
+"""tensorgrad.data (being built)."""

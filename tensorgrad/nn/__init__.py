@@ -1,0 +1,1 @@
+"""tensorgrad.nn (being built)."""

@@ -1,0 +1,1 @@
+"""tensorgrad.optim (being built)."""
