@@ -1,0 +1,320 @@
+"""Layers: Linear, activations, Dropout, the containers Sequential and ModuleList, MLP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from ..creation import default_rng
+from ..ops import leaky_relu, relu, sigmoid, tanh
+from ..tensor import Tensor, get_default_dtype
+from .functional import dropout
+from .init import kaiming_uniform_, xavier_uniform_
+from .module import Module, Parameter
+
+__all__ = [
+    "Dropout",
+    "LeakyReLU",
+    "Linear",
+    "MLP",
+    "ModuleList",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+]
+
+_INITS = {"kaiming": kaiming_uniform_, "xavier": xavier_uniform_}
+
+
+class Linear(Module):
+    """``y = x @ weight + bias`` with ``weight`` of shape ``(in_features, out_features)``.
+
+    Initialisation: with ``init="kaiming"`` (the default, He et al. 2015) the weight is
+    drawn from ``U(-sqrt(6 / in_features), sqrt(6 / in_features))``, which keeps the
+    variance of activations steady through ReLU layers; with ``init="xavier"`` (Glorot
+    and Bengio 2010) from ``U(-a, a)``, ``a = sqrt(6 / (in_features + out_features))``,
+    suited to tanh and sigmoid. The bias starts at zero. ``rng`` is a
+    ``numpy.random.Generator`` (default: tensorgrad's global one, see
+    ``tg.manual_seed``); ``dtype`` defaults to ``tg.get_default_dtype()``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> layer = tg.nn.Linear(3, 2)
+    >>> layer(tg.ones((4, 3))).shape
+    (4, 2)
+    >>> layer
+    Linear(in_features=3, out_features=2, bias=True)
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        rng: np.random.Generator | None = None,
+        dtype: Any = None,
+        init: str = "kaiming",
+    ) -> None:
+        super().__init__()
+        if in_features < 1 or out_features < 1:
+            raise ValueError(
+                f"Linear: in_features and out_features must be positive, got "
+                f"({in_features}, {out_features})"
+            )
+        if init not in _INITS:
+            raise ValueError(f"Linear: unknown init {init!r}; use 'kaiming' or 'xavier'")
+        self.in_features, self.out_features = in_features, out_features
+        dtype = np.dtype(dtype or get_default_dtype())
+        self.weight = Parameter(np.zeros((in_features, out_features), dtype=dtype))
+        _INITS[init](self.weight, rng=rng)
+        self.bias = Parameter(np.zeros(out_features, dtype=dtype)) if bias else None
+
+    def forward(self, x: Any) -> Tensor:
+        out = x @ self.weight
+        return out if self.bias is None else out + self.bias
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class ReLU(Module):
+    """``max(x, 0)`` as a layer.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.nn.ReLU()(tg.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return relu(x)
+
+
+class Tanh(Module):
+    """``tanh(x)`` as a layer.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.nn.Tanh()(tg.tensor([0.0]))
+    tensor([0.])
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return tanh(x)
+
+
+class Sigmoid(Module):
+    """``1 / (1 + exp(-x))`` as a layer.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.nn.Sigmoid()(tg.tensor([0.0]))
+    tensor([0.5])
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return sigmoid(x)
+
+
+class LeakyReLU(Module):
+    """``x`` where positive, ``negative_slope * x`` elsewhere, as a layer.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.nn.LeakyReLU(0.1)(tg.tensor([-1.0, 2.0]))
+    tensor([-0.1,  2. ])
+    """
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Any) -> Tensor:
+        return leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Dropout(Module):
+    """In training, zero each element with probability ``p`` and scale the rest by
+    ``1 / (1 - p)``; in evaluation mode (``model.eval()``), the identity.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> layer = tg.nn.Dropout(0.5).eval()
+    >>> layer(tg.ones((3,)))
+    tensor([1., 1., 1.])
+    """
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | None = None) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must lie in [0, 1], got {p}")
+        self.p, self.rng = p, rng
+
+    def forward(self, x: Any) -> Any:
+        return dropout(x, self.p, self.training, self.rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Sequential(Module):
+    """Modules applied one after another; ``model[i]`` is the i-th.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> model = tg.nn.Sequential(tg.nn.Linear(2, 4), tg.nn.ReLU(), tg.nn.Linear(4, 1))
+    >>> model(tg.ones((5, 2))).shape
+    (5, 1)
+    >>> type(model[1]).__name__, len(model)
+    ('ReLU', 3)
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for module in modules:
+            self.append(module)
+
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end.
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> len(tg.nn.Sequential().append(tg.nn.ReLU()))
+        1
+        """
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}: expected a Module, got {type(module).__name__}"
+            )
+        setattr(self, str(len(self._modules)), module)
+        return self
+
+    def forward(self, x: Any) -> Any:
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __getitem__(self, index: int) -> Module:
+        modules = list(self._modules.values())
+        try:
+            return modules[index]
+        except IndexError:
+            raise IndexError(
+                f"{type(self).__name__}: index {index} is out of range for "
+                f"{len(modules)} modules"
+            ) from None
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered; it has no ``forward``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> layers = tg.nn.ModuleList([tg.nn.Linear(2, 2) for _ in range(3)])
+    >>> len(list(layers.parameters()))
+    6
+    """
+
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
+        super().__init__()
+        for module in modules:
+            self.append(module)
+
+    append = Sequential.append
+    __getitem__ = Sequential.__getitem__
+    __len__ = Sequential.__len__
+    __iter__ = Sequential.__iter__
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Append every module in ``modules``.
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> len(tg.nn.ModuleList().extend([tg.nn.ReLU(), tg.nn.Tanh()]))
+        2
+        """
+        for module in modules:
+            self.append(module)
+        return self
+
+
+_ACTIVATIONS: dict[str, tuple[type[Module], str]] = {
+    "relu": (ReLU, "kaiming"),
+    "leaky_relu": (LeakyReLU, "kaiming"),
+    "tanh": (Tanh, "xavier"),
+    "sigmoid": (Sigmoid, "xavier"),
+}
+
+
+class MLP(Sequential):
+    """A multilayer perceptron: ``Linear`` layers of the given ``sizes`` with
+    ``activation`` between them and none after the last, so it returns logits.
+
+    ``activation`` is ``"relu"``, ``"leaky_relu"``, ``"tanh"`` or ``"sigmoid"``. The
+    weights start with He initialisation for the ReLU family and Glorot for tanh and
+    sigmoid, unless ``init`` (``"kaiming"`` or ``"xavier"``) says otherwise.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> model = tg.nn.MLP([64, 32, 10])
+    >>> model(tg.ones((8, 64))).shape
+    (8, 10)
+    >>> model
+    MLP(
+      (0): Linear(in_features=64, out_features=32, bias=True)
+      (1): ReLU()
+      (2): Linear(in_features=32, out_features=10, bias=True)
+    )
+    """
+
+    def __init__(
+        self,
+        sizes: Iterable[int],
+        activation: str = "relu",
+        rng: np.random.Generator | None = None,
+        dtype: Any = None,
+        init: str | None = None,
+    ) -> None:
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2:
+            raise ValueError(
+                f"MLP: sizes needs at least an input and an output size, got {sizes}"
+            )
+        if activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"MLP: unknown activation {activation!r}; use one of {sorted(_ACTIVATIONS)}"
+            )
+        layer_type, default_init = _ACTIVATIONS[activation]
+        rng = rng or default_rng()
+        layers: list[Module] = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            if layers:
+                layers.append(layer_type())
+            layers.append(Linear(fan_in, fan_out, rng=rng, dtype=dtype, init=init or default_init))
+        super().__init__(*layers)
