@@ -26,6 +26,7 @@ from .creation import (
 )  # fmt: skip
 from .functional import log_softmax, softmax
 from .gradcheck import GradcheckError, NonDifferentiablePointError, gradcheck, numerical_grad
+from .io import load, save
 from .ops import (
     abs,
     add,
@@ -92,11 +93,11 @@ __all__ = [
     "argmin", "astype", "autograd", "broadcast_to", "clip", "concatenate", "cos", "data",
     "detect_anomaly", "div", "enable_grad", "equal", "exp", "expand_dims", "eye", "flatten",
     "from_numpy", "full", "get_default_dtype", "gradcheck", "greater", "greater_equal",
-    "is_grad_enabled", "leaky_relu", "less", "less_equal", "log", "log_softmax", "logical_and",
-    "logical_not", "logical_or", "logical_xor", "logsumexp", "manual_seed", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "mul", "neg", "no_grad", "not_equal", "numerical_grad",
-    "ones", "ones_like", "pad", "pow", "rand", "randn", "relu", "reshape", "scatter_add",
-    "set_default_dtype", "sigmoid", "sin", "softmax", "softplus", "split", "sqrt", "squeeze",
-    "stack", "std", "sub", "sum", "swapaxes", "tanh", "tensor", "transpose", "unsqueeze", "var",
-    "where", "zeros", "zeros_like",
+    "is_grad_enabled", "leaky_relu", "less", "less_equal", "load", "log", "log_softmax",
+    "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "manual_seed", "matmul",
+    "max", "maximum", "mean", "min", "minimum", "mul", "neg", "no_grad", "not_equal",
+    "numerical_grad", "ones", "ones_like", "pad", "pow", "rand", "randn", "relu", "reshape", "save",
+    "scatter_add", "set_default_dtype", "sigmoid", "sin", "softmax", "softplus", "split", "sqrt",
+    "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tanh", "tensor", "transpose", "unsqueeze",
+    "var", "where", "zeros", "zeros_like",
 ]  # fmt: skip
