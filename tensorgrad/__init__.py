@@ -24,8 +24,15 @@ from .creation import (
     zeros,
     zeros_like,
 )  # fmt: skip
+from .derivatives import grad, hessian, hvp, jacobian, jvp, value_and_grad
 from .functional import log_softmax, softmax
-from .gradcheck import GradcheckError, NonDifferentiablePointError, gradcheck, numerical_grad
+from .gradcheck import (
+    GradcheckError,
+    NonDifferentiablePointError,
+    gradcheck,
+    gradgradcheck,
+    numerical_grad,
+)
 from .io import load, save
 from .ops import (
     abs,
@@ -89,15 +96,16 @@ from .tensor import Tensor, get_default_dtype, set_default_dtype
 __version__ = "0.1.0"
 
 __all__ = [
-    "GradcheckError", "NonDifferentiablePointError", "Tensor", "abs", "add", "arange", "argmax",
-    "argmin", "astype", "autograd", "broadcast_to", "clip", "concatenate", "cos", "data",
-    "detect_anomaly", "div", "enable_grad", "equal", "exp", "expand_dims", "eye", "flatten",
-    "from_numpy", "full", "get_default_dtype", "gradcheck", "greater", "greater_equal",
-    "is_grad_enabled", "leaky_relu", "less", "less_equal", "load", "log", "log_softmax",
-    "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "manual_seed", "matmul",
-    "max", "maximum", "mean", "min", "minimum", "mul", "neg", "no_grad", "not_equal",
-    "numerical_grad", "ones", "ones_like", "pad", "pow", "rand", "randn", "relu", "reshape", "save",
-    "scatter_add", "set_default_dtype", "sigmoid", "sin", "softmax", "softplus", "split", "sqrt",
-    "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tanh", "tensor", "transpose", "unsqueeze",
-    "var", "where", "zeros", "zeros_like",
+    "abs", "add", "arange", "argmax", "argmin", "astype", "autograd", "broadcast_to", "clip",
+    "concatenate", "cos", "data", "detect_anomaly", "div", "enable_grad", "equal", "exp",
+    "expand_dims", "eye", "flatten", "from_numpy", "full", "get_default_dtype", "grad",
+    "gradcheck", "GradcheckError", "gradgradcheck", "greater", "greater_equal", "hessian", "hvp",
+    "is_grad_enabled", "jacobian", "jvp", "leaky_relu", "less", "less_equal", "load", "log",
+    "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp",
+    "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "nn",
+    "no_grad", "NonDifferentiablePointError", "not_equal", "numerical_grad", "ones", "ones_like",
+    "optim", "pad", "pow", "rand", "randn", "relu", "reshape", "save", "scatter_add",
+    "set_default_dtype", "sigmoid", "sin", "softmax", "softplus", "split", "sqrt", "squeeze",
+    "stack", "std", "sub", "sum", "swapaxes", "tanh", "tensor", "Tensor", "transpose", "unsqueeze",
+    "value_and_grad", "var", "where", "zeros", "zeros_like",
 ]  # fmt: skip

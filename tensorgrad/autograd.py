@@ -470,11 +470,13 @@ def run_backward(
     epoch = next(_epochs)
     captured: dict[int, int] | None = None
     results: Any = None
+    needed: set[Function] | None = None  # with inputs: the nodes worth walking
     if inputs is not None:
         captured = {}
         for i, t in enumerate(inputs):
             captured.setdefault(id(t._node or t), i)  # a repeated input: filled once, below
         results = [None] * len(inputs)
+        needed = _nodes_leading_to(roots, captured)
 
     # Nodes wait in a max-heap by creation number. A consumer is always created after
     # its inputs, so when a node comes off the heap every consumer reachable from the
@@ -487,6 +489,8 @@ def run_backward(
         node = root._node
         if node is None:  # a leaf differentiated with respect to itself
             _deliver(root, grad, grad, captured, results, create_graph)
+        elif needed is not None and node not in needed:
+            continue
         elif node._mark != epoch:
             node._mark = epoch
             node._pending = grad
@@ -545,6 +549,8 @@ def run_backward(
                     # As when the roots were seeded above; inline, as this runs per edge.
                     if p._mark == epoch:
                         p._pending = p._pending + g
+                    elif needed is not None and p not in needed:
+                        continue  # no input lies behind it: its rule need not run
                     else:
                         p._mark = epoch
                         p._pending = g
@@ -579,6 +585,120 @@ def run_backward(
     if inputs is None:
         return None
     return [results[captured[id(t._node or t)]] for t in inputs]  # type: ignore[index]
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> tuple[Any, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned, not stored.
+
+    ``outputs`` and ``inputs`` are a tensor or a sequence of tensors; the result is a
+    tuple with one tensor per input, of that input's shape, and no ``.grad`` changes.
+    ``grad_outputs`` (one per output, tensors or arrays) weights each output, as
+    ``backward(grad)`` does; it may be left out for scalar outputs. An input that the
+    outputs do not depend on gets a gradient of zeros. Only the part of the graph that
+    leads to ``inputs`` is walked.
+
+    With ``create_graph=True`` the gradients are themselves on a graph, so they can be
+    differentiated again (Hessian-vector products, ``tg.grad(tg.grad(f))``); the graph
+    is then kept, as ``retain_graph`` defaults to ``create_graph``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> x = tg.tensor(3.0, requires_grad=True)
+    >>> (dx,) = tg.autograd.grad(x ** 3, x, create_graph=True)
+    >>> dx
+    tensor(27., grad_fn=<mul>)
+    >>> tg.autograd.grad(dx, x)
+    (tensor(18.),)
+    """
+    outputs = _as_tensors(outputs, "outputs")
+    inputs = _as_tensors(inputs, "inputs")
+    for i, t in enumerate(inputs):
+        if not t._requires_grad:
+            raise RuntimeError(
+                f"autograd.grad: input {i} does not require grad, so no gradient can be taken "
+                "with respect to it; create it with requires_grad=True"
+            )
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor | np.ndarray) or not isinstance(
+        grad_outputs, Sequence
+    ):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"autograd.grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs; "
+            "give one per output"
+        )
+    roots, seeds = [], []
+    for out, seed in zip(outputs, grad_outputs):
+        if seed is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    f"autograd.grad: an output has shape {out.shape}; pass grad_outputs for "
+                    "outputs that are not scalars"
+                )
+            seed = np.ones_like(out._data)
+        elif not create_graph:
+            seed = np.asarray(seed._data if isinstance(seed, Tensor) else seed)
+        if create_graph and not isinstance(seed, Tensor):
+            seed = Tensor(np.asarray(seed))
+        if out._requires_grad:  # an output off the graph contributes nothing
+            roots.append(out)
+            seeds.append(seed if create_graph else np.asarray(seed, dtype=out.dtype))
+    grads = (
+        run_backward(roots, seeds, retain_graph, create_graph, inputs)
+        if roots
+        else [None] * len(inputs)
+    )
+    assert grads is not None
+    return tuple(
+        Tensor(np.zeros(t.shape, t.dtype)) if g is None
+        else g if isinstance(g, Tensor) else Tensor(g)
+        for g, t in zip(grads, inputs)
+    )  # fmt: skip
+
+
+def _as_tensors(value: Any, what: str) -> list[Any]:
+    values = [value] if isinstance(value, Tensor) else list(value)
+    for v in values:
+        if not isinstance(v, Tensor):
+            raise TypeError(
+                f"autograd.grad: {what} must be tensors, got {type(v).__name__}"
+            )
+    return values
+
+
+def _nodes_leading_to(roots: Sequence[Any], captured: dict[int, int]) -> set[Function]:
+    """The nodes behind ``roots`` from which a captured input can be reached: the only
+    ones whose rules a gradient with respect to those inputs needs."""
+    leads: dict[Function, bool] = {}
+    stack = [root._node for root in roots if root._node is not None]
+    while stack:
+        node = stack[-1]
+        if node in leads:
+            stack.pop()
+            continue
+        parents = node.parents
+        if parents is None:  # freed: let the walk reach it and say so
+            leads[node] = True
+            continue
+        unseen = [p for p in parents if isinstance(p, Function) and p not in leads]
+        if unseen:
+            stack.extend(unseen)
+            continue
+        stack.pop()
+        leads[node] = id(node) in captured or any(
+            leads[p] if isinstance(p, Function) else p is not None and id(p) in captured
+            for p in parents
+        )
+    return {node for node, reaches in leads.items() if reaches}
 
 
 def _push(heap: Any, lane: Function | None, node: Function) -> list[tuple[int, Function]]:

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import no_grad
+from . import autograd
+from .autograd import enable_grad, no_grad
 from .tensor import Tensor
 
 
@@ -198,7 +199,68 @@ def gradcheck(
     >>> tg.gradcheck(lambda x, y: x * y + x.exp(), [tg.randn(3), tg.randn(3)])
     True
     """
+    return _compare(f, _inputs_list(inputs), eps, atol, rtol, grad_output, seed, "gradcheck")
+
+
+def gradgradcheck(
+    f: Callable[..., Any],
+    inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    grad_output: Any = None,
+    seed: int = 0,
+) -> bool:
+    """Compare second derivatives of ``f`` with central differences of its gradient.
+
+    The backpropagated gradient of ``f`` (weighted by ``grad_output``, random when not
+    given) is projected on random directions, one per input, and that scalar is checked
+    with :func:`gradcheck`'s method: its gradient comes from backpropagating through the
+    first backward pass (``create_graph=True``), its central differences from evaluating
+    the first-order gradient at perturbed inputs. Returns ``True`` or raises
+    :class:`GradcheckError` reported as :func:`gradcheck` does.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.gradgradcheck(lambda x, y: (x * y).tanh(), [tg.randn(3), tg.randn(3)])
+    True
+    """
     inputs = _inputs_list(inputs)
+    rng = np.random.default_rng(seed)
+    with no_grad():
+        out = f(*_float64_copies(inputs, requires_grad=False))
+    weights = np.asarray(
+        rng.standard_normal(np.shape(out)) if grad_output is None else grad_output,
+        dtype=np.float64,
+    )
+    positions = [i for i, x in enumerate(inputs) if _is_float(x)]
+    directions = [rng.standard_normal(np.shape(inputs[i])) for i in positions]
+
+    def projected_gradient(*xs: Any) -> Any:
+        # Called with leaves that require grad by the analytic pass (the first-order
+        # gradient must then stay on the graph) and with plain copies by the numerical one.
+        on_graph = any(xs[i].requires_grad for i in positions)
+        args = list(xs)
+        for i in positions:
+            if not on_graph:
+                args[i] = Tensor(xs[i].data, requires_grad=True)
+        with enable_grad():
+            value = f(*args)
+            if not (isinstance(value, Tensor) and value.requires_grad):
+                return Tensor(np.float64(0.0))
+            grads = autograd.grad(
+                value, [args[i] for i in positions], Tensor(weights), create_graph=on_graph
+            )
+        return sum(((g * d).sum() for g, d in zip(grads, directions)), Tensor(0.0))
+
+    return _compare(projected_gradient, inputs, eps, atol, rtol, None, seed, "gradgradcheck")
+
+
+def _compare(
+    f: Callable[..., Any], inputs: list[Any], eps: float, atol: float, rtol: float,
+    grad_output: Any, seed: int, name: str,
+) -> bool:  # fmt: skip
     if grad_output is None:
         with no_grad():
             out = f(*_float64_copies(inputs, requires_grad=False))
@@ -212,7 +274,7 @@ def gradcheck(
             continue
         if a.shape != n.shape:
             raise GradcheckError(
-                f"gradcheck: input {i} has shape {n.shape} but its analytic gradient has shape "
+                f"{name}: input {i} has shape {n.shape} but its analytic gradient has shape "
                 f"{a.shape}"
             )
         excess = np.abs(a - n) - (atol + rtol * np.abs(n))
@@ -224,7 +286,7 @@ def gradcheck(
         av, nv = float(a.reshape(-1)[flat]), float(n.reshape(-1)[flat])
         relative = abs(av - nv) / max(abs(av), abs(nv), 1e-300)
         message = (
-            f"gradcheck: input {i} (shape {n.shape}), element {tuple(int(k) for k in index)}: "
+            f"{name}: input {i} (shape {n.shape}), element {tuple(int(k) for k in index)}: "
             f"analytic {av:.10g} vs numerical {nv:.10g}, relative error {relative:.3g} "
             f"(atol={atol}, rtol={rtol})"
         )
