@@ -1,87 +1,122 @@
-"""The `make demo` job: train a small MLP on 2-D spirals with raw tensor operations.
+"""The `make demo` job: an MLP learns to read handwritten digits.
 
-Everything here is the engine itself: parameters are tensors that require gradients,
-the forward pass is matrix products and tanh, the loss is the cross-entropy computed
-from `tg.log_softmax`, `loss.backward()` fills every `.grad`, and the update is the
-plain gradient-descent rule `W <- W - lr * grad`. It prints the loss as it falls,
-the accuracy on held-out points, and saves the loss curve as a PNG.
+The data is the UCI handwritten-digits set bundled with tensorgrad (1,797 images of
+8x8 pixels, no download). A 64-256-128-10 ReLU MLP is trained with Adam and a cosine
+learning-rate schedule on 80% of the images; after each epoch it is evaluated on the
+other 20%. It prints a progress bar per epoch and the test accuracy, and saves the
+training and test loss and accuracy per epoch as a PNG.
+
+Run:  make demo    (or: .venv/bin/python examples/demo.py [--epochs N] [--out DIR])
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 import tensorgrad as tg
+import tensorgrad.nn.functional as F
+from tensorgrad.data import batches, load_digits, train_test_split
 
-OUT_DIR = Path("results")
+
+def evaluate(model: tg.nn.Module, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on ``(X, y)``, without a graph."""
+    model.eval()
+    with tg.no_grad():
+        logits = model(X)
+        loss = F.cross_entropy(logits, y).item()
+    model.train()
+    return loss, float((logits.data.argmax(axis=1) == y).mean())
 
 
-def spirals(
-    n_per_class: int, classes: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Points on ``classes`` interleaved noisy spiral arms, with their arm as the label."""
-    radius = np.tile(np.linspace(0.05, 1.0, n_per_class), classes)
-    label = np.repeat(np.arange(classes), n_per_class)
-    angle = label * (2 * np.pi / classes) + radius * 4.0 + rng.normal(0, 0.25, radius.size)
-    points = np.stack([radius * np.sin(angle), radius * np.cos(angle)], axis=1)
-    return points, label
+def train(epochs: int = 30, seed: int = 0, quiet: bool = False) -> dict[str, list[float]]:
+    """Train the demo model; return the per-epoch history of losses and accuracies."""
+    tg.manual_seed(seed)
+    X, y = load_digits()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, rng=seed)
+
+    model = tg.nn.MLP([64, 256, 128, 10])
+    optimizer = tg.optim.Adam(model.parameters(), lr=1e-3)
+    schedule = tg.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    if not quiet:
+        print(f"digits: {len(X_train)} training and {len(X_test)} test images of 8x8 pixels")
+        print(model)
+
+    history: dict[str, list[float]] = {k: [] for k in ("train_loss", "test_loss", "train_acc",
+                                                       "test_acc")}  # fmt: skip
+    for epoch in range(1, epochs + 1):
+        steps = tqdm(
+            batches(X_train, y_train, batch_size=32),
+            total=-(-len(X_train) // 32),
+            desc=f"epoch {epoch:2d}/{epochs}",
+            leave=False,
+            disable=quiet,
+        )
+        for X_batch, y_batch in steps:
+            loss = F.cross_entropy(model(X_batch), y_batch)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            steps.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+        schedule.step()
+        for split, (X_split, y_split) in (("train", (X_train, y_train)),
+                                          ("test", (X_test, y_test))):  # fmt: skip
+            split_loss, split_acc = evaluate(model, X_split, y_split)
+            history[f"{split}_loss"].append(split_loss)
+            history[f"{split}_acc"].append(split_acc)
+        if not quiet:
+            tqdm.write(
+                f"epoch {epoch:2d}/{epochs}  train loss {history['train_loss'][-1]:.4f}  "
+                f"test loss {history['test_loss'][-1]:.4f}  "
+                f"test accuracy {100 * history['test_acc'][-1]:.2f}%"
+            )
+    return history
+
+
+def plot(history: dict[str, list[float]], path: Path) -> Path:
+    """Save loss and accuracy per epoch, training against test, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: no display needed
+    import matplotlib.pyplot as plt
+
+    epochs = np.arange(1, len(history["train_loss"]) + 1)
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    for split in ("train", "test"):
+        loss_ax.plot(epochs, history[f"{split}_loss"], label=split)
+        acc_ax.plot(epochs, 100 * np.array(history[f"{split}_acc"]), label=split)
+    loss_ax.set(xlabel="epoch", ylabel="cross-entropy", yscale="log", title="Loss")
+    acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("MLP 64-256-128-10 on the UCI digits (Adam, cosine schedule)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def main() -> None:
-    rng = np.random.default_rng(0)
-    x, y = spirals(300, 3, rng)
-    order = rng.permutation(len(y))
-    train, test = order[:700], order[700:]
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--out", type=Path, default=Path("results"), help="folder for the plot")
+    args = parser.parse_args()
 
-    sizes = [2, 64, 64, 3]
-    params = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        w = tg.randn(fan_in, fan_out, rng=rng) * np.sqrt(1.0 / fan_in)
-        params += [tg.Tensor(w.data, requires_grad=True), tg.zeros(fan_out, requires_grad=True)]
-
-    def logits(inputs: np.ndarray) -> tg.Tensor:
-        h = tg.Tensor(inputs)
-        for i in range(0, len(params), 2):
-            h = h @ params[i] + params[i + 1]
-            if i + 2 < len(params):
-                h = h.tanh()
-        return h
-
-    lr, steps, losses = 0.5, 600, []
     start = time.perf_counter()
-    for step in range(1, steps + 1):
-        log_probs = tg.log_softmax(logits(x[train]), axis=1)
-        loss = -log_probs[np.arange(len(train)), y[train]].mean()
-        for p in params:
-            p.zero_grad()
-        loss.backward()
-        for p in params:
-            p.data -= lr * p.grad
-        losses.append(loss.item())
-        if step % 60 == 0 or step == 1:
-            print(f"step {step:5d}/{steps}  loss {loss.item():.4f}", flush=True)
-
-    with tg.no_grad():
-        predicted = tg.argmax(logits(x[test]), axis=1)
-    accuracy = float((predicted == y[test]).mean())
-    print(f"trained in {time.perf_counter() - start:.1f} s; test accuracy {accuracy:.1%}")
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    OUT_DIR.mkdir(exist_ok=True)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(losses)
-    ax.set(xlabel="step", ylabel="cross-entropy", yscale="log", title="MLP on spirals")
-    fig.tight_layout()
-    path = OUT_DIR / "demo_loss.png"
-    fig.savefig(path, dpi=100)
-    print(f"saved the loss curve to {path}")
+    history = train(args.epochs)
+    seconds = time.perf_counter() - start
+    path = plot(history, args.out / "demo_digits.png")
+    print(
+        f"test accuracy {100 * history['test_acc'][-1]:.2f}% after {args.epochs} epochs "
+        f"({seconds:.1f} s)"
+    )
+    print(f"saved the loss and accuracy curves to {path.resolve()}")
 
 
 if __name__ == "__main__":
