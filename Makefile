@@ -28,6 +28,7 @@ lint: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/op_overhead.py
 	$(PY) benchmarks/mlp_step.py
+	$(PY) benchmarks/train_digits.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
