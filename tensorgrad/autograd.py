@@ -44,6 +44,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 ARRAY = types.SimpleNamespace()
 UNGUARDED_ARRAY = types.SimpleNamespace()
 TENSOR = types.SimpleNamespace()
+UNGUARDED_TENSOR = types.SimpleNamespace()
 
 Tensor: Any = None  # set by tensorgrad.tensor to avoid an import cycle
 
@@ -502,12 +503,12 @@ def run_backward(
         else:
             node._pending = node._pending + grad
 
-    # Until a `where` has zeroed part of a gradient, 0 * inf cannot arise from it, so
+    # Until a `where` has zeroed part of a gradient (in either mode), 0 * inf cannot arise, so
     # rules skip the (costly) guard; from there on they guard, evaluating 1/x and the
     # like at positions whose gradient is then set to 0, where NumPy's warnings would
     # be noise. Plain try/finally rather than context managers: before it frees
     # anything, the walk allocates next to nothing.
-    xp = TENSOR if create_graph else UNGUARDED_ARRAY
+    xp = UNGUARDED_TENSOR if create_graph else UNGUARDED_ARRAY
     global _grad_enabled
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     previous_errors = _quiet_numpy() if create_graph else None
@@ -527,7 +528,9 @@ def run_backward(
             if node._stamp != _edits:  # something was edited in place since the forward
                 node._check_versions()
             if create_graph:
-                grads = _call_rule_on_graph(node, grad)
+                if node.masks_gradient:
+                    xp = TENSOR
+                grads = _call_rule_on_graph(node, grad, xp)
             else:
                 if node.masks_gradient and previous_errors is None:
                     xp, previous_errors = ARRAY, _quiet_numpy()
@@ -732,7 +735,7 @@ def _check_roots(
             )
 
 
-def _call_rule_on_graph(node: Function, grad: Any) -> Sequence[Any]:
+def _call_rule_on_graph(node: Function, grad: Any, xp: Any) -> Sequence[Any]:
     """Run a rule on the saved tensors, so that what it computes is itself on a graph."""
     arrays, out = node.inputs if node.save_inputs else None, node.out if node.save_output else None
     if node.save_inputs:  # the tensors themselves; other operands as forward saw them
@@ -740,7 +743,7 @@ def _call_rule_on_graph(node: Function, grad: Any) -> Sequence[Any]:
     if node.save_output:
         node.out = Tensor._from_node(out, node)
     try:
-        grads = node.backward(grad, TENSOR)
+        grads = node.backward(grad, xp)
     finally:
         if node.save_inputs:
             node.inputs = arrays

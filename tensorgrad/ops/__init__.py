@@ -89,20 +89,15 @@ vars(autograd.ARRAY).update(_ARRAY_FUNCTIONS, guard=elementwise.guard_array, gua
 vars(autograd.UNGUARDED_ARRAY).update(
     _ARRAY_FUNCTIONS, guard=lambda grad, result: result, guarding=False
 )
-vars(autograd.TENSOR).update(
-    where=where,
-    broadcast_to=broadcast_to,
-    swapaxes=swapaxes,
-    exp=exp,
-    log=log,
-    sin=sin,
-    cos=cos,
-    abs=abs,
-    isfinite=lambda t: np.isfinite(np.asarray(t)),
-    sigmoid=sigmoid,
-    scatter_add=scatter_add,
-    guard=_guard_tensor,
-    guarding=True,
+_TENSOR_FUNCTIONS = {
+    "where": where, "broadcast_to": broadcast_to, "swapaxes": swapaxes, "exp": exp,
+    "log": log, "sin": sin, "cos": cos, "abs": abs,
+    "isfinite": lambda t: np.isfinite(np.asarray(t)), "sigmoid": sigmoid,
+    "scatter_add": scatter_add,
+}  # fmt: skip
+vars(autograd.TENSOR).update(_TENSOR_FUNCTIONS, guard=_guard_tensor, guarding=True)
+vars(autograd.UNGUARDED_TENSOR).update(
+    _TENSOR_FUNCTIONS, guard=lambda grad, result: result, guarding=False
 )
 
 
