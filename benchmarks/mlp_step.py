@@ -34,6 +34,7 @@ SIZES = (784, 512, 256, 10)
 BATCH = 256
 LEARNING_RATE = 0.01
 TARGET_RATIO = 1.05
+HVP_TARGET_RATIO = 3.0  # a Hessian-vector product may cost up to three gradients
 # rtol of the gradient check; atol is the same fraction of each gradient's largest entry,
 # so that entries close to zero are judged at the scale of the gradient they belong to.
 RTOL = {"float32": 1e-4, "float64": 1e-10}
@@ -155,15 +156,68 @@ def measure(report: Report, name: str) -> None:
     )
 
 
+def measure_hvp(report: Report) -> None:
+    """Time a Hessian-vector product of the loss against one gradient of it (float64).
+
+    Both are taken with respect to all six parameters, as functions (``tg.hvp`` and
+    ``tg.grad``). Before timing, the product is checked against central differences of
+    the gradient, ``(g(w + h v) - g(w - h v)) / 2h`` (rtol 1e-4).
+    """
+    rng = np.random.default_rng(1)
+    params = tuple(tg.Tensor(p) for p in init_params(rng, np.dtype(np.float64)))
+    x = tg.Tensor(rng.standard_normal((BATCH, SIZES[0])))
+    labels = rng.integers(0, SIZES[-1], BATCH)
+    directions = tuple(rng.standard_normal(p.shape) for p in params)
+
+    def loss(*weights: tg.Tensor) -> tg.Tensor:
+        h = x
+        for i in range(0, len(weights), 2):
+            h = h @ weights[i] + weights[i + 1]
+            if i + 2 < len(weights):
+                h = tg.relu(h)
+        return -tg.log_softmax(h, axis=1)[np.arange(BATCH), labels].mean()
+
+    gradient = tg.grad(loss, argnums=tuple(range(len(params))))
+    products = tg.hvp(loss, params, directions)
+    # A small step: with 1e-5 some ReLU inputs change sign between w - hv and w + hv, and
+    # the jump in the gradient swamps the difference quotient.
+    step = 1e-7
+    plus = gradient(*(tg.Tensor(p.data + step * v) for p, v in zip(params, directions)))
+    minus = gradient(*(tg.Tensor(p.data - step * v) for p, v in zip(params, directions)))
+    for i, (product, a, b) in enumerate(zip(products, plus, minus)):
+        expected = (a.data - b.data) / (2 * step)
+        atol = 1e-4 * float(np.abs(expected).max())
+        check_close(f"hvp, parameter {i}", product.data, expected, rtol=1e-4, atol=atol)
+
+    timings = _harness.time_interleaved(
+        {
+            "hvp": lambda: tg.hvp(loss, params, directions),
+            "gradient": lambda: gradient(*params),
+        },
+        label="hvp vs gradient",
+        repeats=40,
+        warmup=3,
+    )
+    report.add_comparison(
+        f"hvp of the 784-512-256-10 MLP loss vs one gradient, batch {BATCH}, float64",
+        timings["hvp"],
+        timings["gradient"],
+        max_ratio=HVP_TARGET_RATIO,
+    )
+
+
 def main() -> None:
     report = Report("mlp_step", "tensorgrad training step vs hand-written NumPy (large arrays)")
     _harness.status("mlp_step: checking gradients, then timing (progress below)")
     for name in ("float32", "float64"):
         measure(report, name)
+    measure_hvp(report)
     report.finish(
         notes=[
             "Times are medians per step over interleaved repetitions; ratio = tensorgrad / numpy.",
             "A step is forward, cross-entropy, backward and the update W <- W - lr * grad.",
+            "The hvp row puts tg.hvp in the tensorgrad column and one tg.grad of the same "
+            "loss in the numpy column.",
         ]
     )
 
