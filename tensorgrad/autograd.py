@@ -524,7 +524,11 @@ def run_backward(
             grad = node._pending
             node._pending = None
             if captured is not None and id(node) in captured:
-                results[captured[id(node)]] = grad
+                # A copy at first order: the same array may be another input's gradient
+                # or the caller's grad_outputs.
+                results[captured[id(node)]] = grad if create_graph else np.array(grad)
+                if not _leads_on(parents, needed, captured):
+                    continue  # no other input lies behind it: its rule need not run
             if node._stamp != _edits:  # something was edited in place since the forward
                 node._check_versions()
             if create_graph:
@@ -702,6 +706,18 @@ def _nodes_leading_to(roots: Sequence[Any], captured: dict[int, int]) -> set[Fun
             for p in parents
         )
     return {node for node, reaches in leads.items() if reaches}
+
+
+def _leads_on(
+    parents: Sequence[Any], needed: set[Function] | None, captured: dict[int, int]
+) -> bool:
+    """Whether a captured input lies behind one of ``parents``: a captured leaf, or a node
+    in ``needed``."""
+    assert needed is not None  # there are captured inputs, so _nodes_leading_to ran
+    return any(
+        p in needed if isinstance(p, Function) else p is not None and id(p) in captured
+        for p in parents
+    )
 
 
 def _push(heap: Any, lane: Function | None, node: Function) -> list[tuple[int, Function]]:
