@@ -673,7 +673,7 @@ def grad(
 
 
 def _as_tensors(value: Any, what: str) -> list[Any]:
-    values = [value] if isinstance(value, Tensor) else list(value)
+    values = [value] if not isinstance(value, list | tuple) else list(value)
     for v in values:
         if not isinstance(v, Tensor):
             raise TypeError(
