@@ -299,8 +299,10 @@ def test_autograd_grad_refuses_bad_arguments() -> None:
         autograd.grad((x * 2).sum(), [x, tg.tensor([1.0])])
     with pytest.raises(TypeError, match="outputs must be tensors"):
         autograd.grad([np.float64(1.0)], x)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="outputs must be tensors, got float"):
         autograd.grad(1.0, x)
+    with pytest.raises(TypeError, match="inputs must be tensors, got ndarray"):
+        autograd.grad(x.sum(), x.data)
     with pytest.raises(TypeError, match="inputs must be tensors"):
         autograd.grad(x.sum(), [x.data])
     with pytest.raises(ValueError):
