@@ -60,9 +60,12 @@ def _same_shapes(input: Any, target: Any, fn: str) -> None:
         )
 
 
-def _as_target(target: Any, input: Any) -> Any:
+def _as_target(target: Any, input: Any, fn: str) -> Any:
     """A float target as an array in the input's dtype, so float64 labels keep a float32
     model in float32; tensors (which may require grad) pass through unchanged."""
+    dtype = _dtype(target)
+    if dtype.kind not in "biuf":
+        raise TypeError(f"{fn}: target must hold numbers, got dtype {dtype}")
     if isinstance(target, Tensor):
         return target
     return as_array(target, dtype=_float_dtype(input))
@@ -89,7 +92,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """
     check_reduction(reduction, "mse_loss")
     _same_shapes(input, target, "mse_loss")
-    diff = input - _as_target(target, input)
+    diff = input - _as_target(target, input, "mse_loss")
     return _reduce(diff * diff, reduction)
 
 
@@ -187,7 +190,7 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
             f"got dtype {dtype}"
         )
     _same_shapes(input, target, "cross_entropy")
-    loss = -(_as_target(target, input) * log_probs).sum(axis=-1)
+    loss = -(_as_target(target, input, "cross_entropy") * log_probs).sum(axis=-1)
     return _reduce(loss, reduction)
 
 
@@ -207,7 +210,8 @@ def binary_cross_entropy_with_logits(
     """
     check_reduction(reduction, "binary_cross_entropy_with_logits")
     _same_shapes(input, target, "binary_cross_entropy_with_logits")
-    return _reduce(softplus(input) - _as_target(target, input) * input, reduction)
+    target = _as_target(target, input, "binary_cross_entropy_with_logits")
+    return _reduce(softplus(input) - target * input, reduction)
 
 
 def dropout(

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from ..tensor import Tensor, as_array
 
 
@@ -40,7 +38,14 @@ class Parameter(Tensor):
 
 class IncompatibleKeys(NamedTuple):
     """What ``load_state_dict(strict=False)`` skipped: keys the model has but the state
-    lacks, and keys the state has but the model lacks."""
+    lacks, and keys the state has but the model lacks.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> tg.nn.Linear(2, 1).load_state_dict({"weight": tg.zeros((2, 1))}, strict=False)
+    IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])
+    """
 
     missing_keys: list[str]
     unexpected_keys: list[str]
@@ -86,12 +91,17 @@ class Module:
                 "Module.__init__() ran; call super().__init__() first in __init__"
             )
         params, modules = registries
-        params.pop(name, None)
-        modules.pop(name, None)
+        # A parameter or module that replaces one of its kind keeps its place (the order
+        # of parameters() and state_dict()), as in PyTorch; anything else unregisters it.
         if isinstance(value, Parameter):
+            modules.pop(name, None)
             params[name] = value
         elif isinstance(value, Module):
+            params.pop(name, None)
             modules[name] = value
+        else:
+            params.pop(name, None)
+            modules.pop(name, None)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -142,7 +152,8 @@ class Module:
         return (module for _, module in self.named_modules())
 
     def children(self) -> Iterator[Module]:
-        """The direct sub-modules, in the order they were assigned.
+        """The direct sub-modules, in the order they were assigned; one held under two
+        names appears once.
 
         Examples
         --------
@@ -150,7 +161,11 @@ class Module:
         >>> len(list(tg.nn.MLP([2, 3, 1]).children()))
         3
         """
-        return iter(self._modules.values())
+        seen: set[int] = set()
+        for module in self._modules.values():
+            if id(module) not in seen:
+                seen.add(id(module))
+                yield module
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """Every parameter in the tree with its dotted name; a shared one appears once.
@@ -274,10 +289,15 @@ class Module:
                     f"{param.shape} in the model; was the state saved from another "
                     "architecture?"
                 )
-            updates.append((param, value))
-        # Checked in full before the first write, so a failed load changes nothing.
+            if value.dtype.kind not in "iuf":
+                raise TypeError(
+                    f"load_state_dict: {name!r} has dtype {value.dtype} in the state; "
+                    f"parameters hold numbers ({param.dtype})"
+                )
+            updates.append((param, value.astype(param.dtype)))  # a copy
+        # Checked and cast in full before the first write, so a failed load changes nothing.
         for param, value in updates:
-            param.data = np.array(value, dtype=param.dtype)
+            param.data = value
         return IncompatibleKeys(missing, unexpected)
 
     # --- printing ---------------------------------------------------------------------
