@@ -208,6 +208,28 @@ def test_assigning_before_super_init_is_a_helpful_runtime_error():
         Early()
 
 
+def test_plain_settings_may_be_assigned_before_super_init():
+    class Configured(nn.Module):
+        def __init__(self) -> None:
+            self.hidden = 3  # not a parameter or module: nothing to register
+            super().__init__()
+            self.layer = nn.Linear(2, self.hidden)
+
+    model = Configured()
+    assert model.hidden == 3
+    assert [name for name, _ in model.named_parameters()] == ["layer.weight", "layer.bias"]
+
+
+def test_slicing_a_container_gives_a_container_of_the_same_modules():
+    layers = [nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1)]
+    head = nn.Sequential(*layers)[1:]
+    assert type(head) is nn.Sequential and list(head) == layers[1:]
+    assert head(tg.ones((4, 2))).shape == (4, 1)
+    assert type(nn.MLP([2, 3, 1])[:1]) is nn.Sequential
+    sliced = nn.ModuleList(layers)[::2]
+    assert type(sliced) is nn.ModuleList and list(sliced) == layers[::2]
+
+
 def test_a_module_without_forward_raises_not_implemented():
     class NoForward(nn.Module):
         pass

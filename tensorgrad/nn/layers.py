@@ -211,8 +211,12 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def __getitem__(self, index: int) -> Module:
+    def __getitem__(self, index: int | slice) -> Module:
         modules = list(self._modules.values())
+        if isinstance(index, slice):  # a container of the same kind, as a list slice is
+            if isinstance(self, Sequential):
+                return Sequential(*modules[index])
+            return ModuleList(modules[index])
         try:
             return modules[index]
         except IndexError:

@@ -86,6 +86,9 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         registries = self.__dict__.get("_parameters"), self.__dict__.get("_modules")
         if registries[0] is None:
+            if not isinstance(value, Parameter | Module):  # a plain setting needs no registry
+                object.__setattr__(self, name, value)
+                return
             raise RuntimeError(
                 f"{type(self).__name__}: cannot assign attribute {name!r} before "
                 "Module.__init__() ran; call super().__init__() first in __init__"
