@@ -8,7 +8,7 @@ array([[2., 4.],
        [6., 8.]])
 """
 
-from . import autograd, data, nn, optim
+from . import autograd, data, nn, optim, viz
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
@@ -107,5 +107,5 @@ __all__ = [
     "optim", "pad", "pow", "rand", "randn", "relu", "reshape", "save", "scatter_add",
     "set_default_dtype", "sigmoid", "sin", "softmax", "softplus", "split", "sqrt", "squeeze",
     "stack", "std", "sub", "sum", "swapaxes", "tanh", "tensor", "Tensor", "transpose", "unsqueeze",
-    "value_and_grad", "var", "where", "zeros", "zeros_like",
+    "value_and_grad", "var", "viz", "where", "zeros", "zeros_like",
 ]  # fmt: skip

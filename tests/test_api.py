@@ -25,6 +25,7 @@ NAMESPACES = {
     "tg.optim": tg.optim,
     "tg.optim.lr_scheduler": tg.optim.lr_scheduler,
     "tg.data": tg.data,
+    "tg.viz": tg.viz,
 }
 
 

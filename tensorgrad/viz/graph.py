@@ -1,0 +1,439 @@
+"""The computational graph behind a tensor: as DOT text, a graphviz drawing or a matplotlib one.
+
+Each node is an op together with the value it produced (``p = add``), or a leaf (an
+input or a parameter); edges run in the direction data flows, from inputs to the op
+that consumed them. With ``show_data`` a node shows its forward value and with
+``show_grad`` the gradient of the drawn tensor with respect to it, for intermediate
+nodes too: those are computed by a backward pass that captures them instead of
+touching any ``.grad`` (``tensorgrad.autograd.run_backward`` with ``inputs=``). The
+graph must therefore still be there: draw it before ``backward()``, or after
+``backward(retain_graph=True)``.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Function, run_backward
+from ..tensor import Tensor
+from ._figures import INSTALL_HINT
+
+__all__ = ["draw_graph", "to_dot"]
+
+MAX_NODES = 60
+MAX_ELEMENTS = 4
+_RECOMPUTE_DEPTH = 32  # how far back a value that nobody kept is recomputed
+
+# Fill colours: leaves blue, ops yellow, the drawn tensor red, the "more nodes" box grey.
+FILL = {"leaf": "#dbe9f6", "op": "#fff2cc", "root": "#f8d7d3", "more": "#eeeeee"}
+# Text colours by line kind: forward values green and gradients red, as in the
+# classic circuit diagrams of backpropagation.
+INK = {"title": "#000000", "info": "#555555", "data": "#1b7a1b", "grad": "#b22222"}
+
+
+@dataclass
+class Node:
+    """One box of the drawing: its kind (``leaf``, ``op``, ``root`` or ``more``) and lines."""
+
+    kind: str
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (line kind, text)
+
+
+@dataclass
+class Graph:
+    """The part of a graph that is shown: nodes in data-flow order, edges as index pairs."""
+
+    nodes: list[Node]
+    edges: list[tuple[int, int]]
+    total: int  # nodes in the whole graph, shown or not
+
+    @property
+    def caption(self) -> str:
+        shown = sum(node.kind != "more" for node in self.nodes)
+        if shown == self.total:
+            return ""
+        return f"showing the {shown} nodes nearest the output, of {self.total}"
+
+
+def trace(
+    tensor: Tensor,
+    show_data: bool = True,
+    show_grad: bool = True,
+    max_nodes: int = MAX_NODES,
+    max_elements: int = MAX_ELEMENTS,
+    names: Mapping[str, Tensor] | None = None,
+) -> Graph:
+    """Walk the graph behind ``tensor`` (iteratively) and label the nodes nearest to it."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"draw_graph: expected a Tensor, got {type(tensor).__name__}")
+    if max_nodes < 1:
+        raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
+    root = tensor._node or tensor
+    # Breadth first from the output, so that a capped drawing keeps what is nearest to it.
+    order: list[Any] = [root]
+    seen = {id(root)}
+    edges: list[tuple[int, int]] = []  # (id of input, id of consumer), one per operand
+    first_use: dict[int, int] = {}  # a leaf's first consumer, by creation number
+    for obj in order:  # the list grows while it is walked
+        if not isinstance(obj, Function):
+            continue
+        if obj.parents is None:
+            raise RuntimeError(
+                f"draw_graph: the graph was freed by backward() (at the {obj.name} node), so "
+                "its values and gradients are gone. Draw the graph before calling backward(), "
+                "or call backward(retain_graph=True)."
+            )
+        for parent in obj.parents:
+            if parent is None:  # a constant operand: not part of the graph
+                continue
+            edges.append((id(parent), id(obj)))
+            if not isinstance(parent, Function):
+                first_use[id(parent)] = min(first_use.get(id(parent), obj._seq), obj._seq)
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                order.append(parent)
+    # Drawn in data-flow (topological) order: ops by creation number, since a consumer
+    # is always created after its inputs, and each leaf just before its first consumer.
+    shown = sorted(
+        order[:max_nodes],
+        key=lambda obj: (
+            (obj._seq, 1) if isinstance(obj, Function) else (first_use.get(id(obj), 0), 0)
+        ),
+    )
+    values = _Values(tensor, order) if show_data else None
+    grads = _gradients(tensor, shown) if show_grad else {}
+    labels = {id(t._node or t): name for name, t in (names or {}).items()}
+    nodes = [
+        _label(obj, obj is root, labels.get(id(obj)), values, grads, max_elements) for obj in shown
+    ]
+    cut = len(order) > max_nodes
+    if cut:  # one box stands for everything left out, feeding the nodes it would feed
+        nodes.insert(0, Node("more", [("title", f"... {len(order) - len(shown)} more nodes")]))
+    index = {id(obj): i + bool(cut) for i, obj in enumerate(shown)}
+    pairs = [(index[a], index[b]) for a, b in edges if a in index and b in index]
+    pairs += sorted({(0, index[b]) for a, b in edges if a not in index and b in index})
+    return Graph(nodes, sorted(pairs), len(order))
+
+
+class _Values:
+    """Forward values of the nodes, from wherever the graph kept them.
+
+    A node's value is known when it saved its output, when a consumer saved its inputs,
+    or for the drawn tensor and the leaves; otherwise it is recomputed from its inputs
+    when those are known and the op's forward takes exactly its operands.
+    """
+
+    def __init__(self, tensor: Tensor, order: list[Any]) -> None:
+        self.known: dict[int, np.ndarray] = {id(tensor._node or tensor): tensor._data}
+        for obj in order:
+            if not isinstance(obj, Function):
+                self.known[id(obj)] = obj._data
+                continue
+            if obj.save_output and obj.out is not None:
+                self.known.setdefault(id(obj), obj.out)
+            if obj.save_inputs and obj.inputs is not None:
+                for parent, array in zip(obj.parents, obj.inputs):
+                    if isinstance(parent, Function):
+                        self.known.setdefault(id(parent), np.asarray(array))
+
+    def get(self, node: Function, depth: int = 0) -> np.ndarray | None:
+        value = self.known.get(id(node))
+        if value is not None or depth > _RECOMPUTE_DEPTH or not _takes_operands_only(node):
+            return value
+        operands = []
+        for i, parent in enumerate(node.parents):
+            if parent is None:
+                operand = node.inputs[i] if node.save_inputs and node.inputs is not None else None
+            elif isinstance(parent, Function):
+                operand = self.get(parent, depth + 1)
+            else:
+                operand = parent._data
+            if operand is None:
+                return None
+            operands.append(operand)
+        with np.errstate(all="ignore"):  # the forward already warned once, if at all
+            value = np.asarray(type(node).__new__(type(node)).forward(*operands))
+        self.known[id(node)] = value
+        return value
+
+
+def _takes_operands_only(node: Function) -> bool:
+    """Whether ``forward`` takes exactly the node's operands, so it can be run again."""
+    try:
+        parameters = list(inspect.signature(type(node).forward).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return False
+    return len(parameters) == len(node.parents) and all(
+        p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters
+    )
+
+
+def _gradients(tensor: Tensor, shown: list[Any]) -> dict[int, np.ndarray]:
+    """d tensor / d node for every shown node (the sum of ``tensor`` if it is not a scalar),
+    captured by a backward pass that keeps the graph and leaves every ``.grad`` alone."""
+    if not tensor.requires_grad:
+        return {}
+    inputs = [
+        Tensor._from_node(np.empty(0), obj) if isinstance(obj, Function) else obj for obj in shown
+    ]
+    seed = np.ones_like(tensor._data)
+    grads = run_backward([tensor], [seed], retain_graph=True, inputs=inputs)
+    assert grads is not None
+    return {id(obj): g for obj, g in zip(shown, grads) if g is not None}
+
+
+def _label(
+    obj: Any,
+    is_root: bool,
+    name: str | None,
+    values: _Values | None,
+    grads: dict[int, np.ndarray],
+    max_elements: int,
+) -> Node:
+    if isinstance(obj, Function):
+        kind, op, shape, dtype = "op", obj.name, obj.shape, obj.dtype
+        title = f"{name} = {op}" if name else op
+    else:
+        kind, shape, dtype = "leaf", obj.shape, obj.dtype
+        title = name or type(obj).__name__.lower().replace("tensor", "leaf")
+        if not obj.requires_grad:
+            title += " (no grad)"
+    described = "scalar" if shape == () else f"shape {shape}"
+    if dtype != np.float64:
+        described += f" {dtype}"
+    lines = [("title", title), ("info", described)]
+    if values is not None:
+        value = values.get(obj) if isinstance(obj, Function) else obj._data
+        shown = "not kept" if value is None else _format(value, max_elements)
+        lines.append(("data", "data " + shown))
+        if isinstance(obj, Function) and obj.save_inputs and obj.inputs is not None:
+            for parent, operand in zip(obj.parents, obj.inputs):
+                if parent is None and isinstance(operand, np.ndarray | int | float | np.generic):
+                    lines.append(("info", "const " + _format(np.asarray(operand), max_elements)))
+    grad = grads.get(id(obj))
+    if grad is not None:
+        lines.append(("grad", "grad " + _format(grad, max_elements)))
+        stored = None if isinstance(obj, Function) else obj.grad
+        if stored is not None and not np.allclose(stored, grad, equal_nan=True):
+            lines.append(("grad", ".grad " + _format(stored, max_elements) + " (accumulated)"))
+    return Node("root" if is_root else kind, lines)
+
+
+def _format(array: np.ndarray, max_elements: int) -> str:
+    """A value small enough to read in full (4 significant digits), or else its norm."""
+    array = np.asarray(array)
+    if array.size > max_elements:
+        return f"norm {np.linalg.norm(array.astype(np.float64, copy=False).ravel()):.4g}"
+    if array.ndim == 0:
+        return f"{array.item():.4g}" if array.dtype.kind in "fc" else str(array.item())
+    return "[" + ", ".join(_format(part, max_elements) for part in array) + "]"
+
+
+def _html(node: Node) -> str:
+    parts = []
+    for kind, text in node.lines:
+        text = html.escape(text)
+        if kind == "title":
+            parts.append(f"<B>{text}</B>")
+        else:
+            parts.append(f'<FONT COLOR="{INK[kind]}" POINT-SIZE="9">{text}</FONT>')
+    return "<" + "<BR/>".join(parts) + ">"
+
+
+def _node_attrs(node: Node) -> dict[str, str]:
+    attrs = {"label": _html(node), "fillcolor": FILL[node.kind]}
+    if node.kind == "leaf":
+        attrs["shape"] = "box"
+        attrs["style"] = "filled"
+    elif node.kind == "more":
+        attrs["style"] = "rounded,filled,dashed"
+    elif node.kind == "root":
+        attrs["penwidth"] = "2"
+    return attrs
+
+
+_GRAPH_ATTRS = {"rankdir": "LR", "fontname": "Helvetica", "fontsize": "11", "labelloc": "t"}
+_DEFAULT_NODE = {"shape": "box", "style": "rounded,filled", "fontname": "Helvetica",
+                 "fontsize": "10", "margin": "0.12,0.06"}  # fmt: skip
+_DEFAULT_EDGE = {"color": "#555555", "arrowsize": "0.7"}
+
+
+def _dot_attrs(attrs: Mapping[str, str]) -> str:
+    return ", ".join(
+        f"{key}={value}" if value.startswith("<") else f'{key}="{value}"'
+        for key, value in attrs.items()
+    )
+
+
+def to_dot(
+    tensor: Tensor,
+    show_data: bool = True,
+    show_grad: bool = True,
+    max_nodes: int = MAX_NODES,
+    max_elements: int = MAX_ELEMENTS,
+    names: Mapping[str, Tensor] | None = None,
+) -> str:
+    """The graph that produced ``tensor`` as Graphviz DOT text (needs no extra package).
+
+    One box per op (with the value it produced) and per leaf, edges from inputs to
+    the op that consumed them (left to right). Each box shows the op (or ``name = op``
+    for tensors given in ``names``), the shape, and with ``show_data`` the forward
+    value, with ``show_grad`` ``d tensor / d node`` (of ``tensor.sum()`` if it is not a
+    scalar); values with more than ``max_elements`` elements are shown by their norm.
+    A value no op kept for backward and that cannot be recomputed shows as "not
+    kept". Only the ``max_nodes`` nodes nearest to ``tensor`` are drawn; one dashed box
+    stands for the rest, and the graph's label says so. Render the text with
+    ``dot -Tpng`` or any Graphviz viewer.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        The output whose graph is drawn. Call this before ``backward()``, or after
+        ``backward(retain_graph=True)``: a freed graph is a ``RuntimeError``.
+    show_data, show_grad : bool
+        Whether boxes show forward values and gradients.
+    max_nodes : int
+        The most nodes drawn (default 60).
+    max_elements : int
+        Values up to this many elements are written out (default 4).
+    names : mapping of str to Tensor, optional
+        Names for tensors in the graph, leaves or intermediate results, e.g.
+        ``{"x": x, "p": p}`` or ``dict(model.named_parameters())``.
+
+    Returns
+    -------
+    str
+        The DOT source of a ``digraph``.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> x = tg.tensor(2.0, requires_grad=True)
+    >>> y = x * x
+    >>> dot = tg.viz.to_dot(y, names={"x": x, "y": y})
+    >>> dot.count("->"), "y = mul" in dot, "grad 4" in dot
+    (2, True, True)
+    """
+    graph = trace(tensor, show_data, show_grad, max_nodes, max_elements, names)
+    lines = ["digraph tensorgrad {"]
+    graph_attrs = dict(_GRAPH_ATTRS, label=graph.caption) if graph.caption else _GRAPH_ATTRS
+    lines.append(f"  graph [{_dot_attrs(graph_attrs)}];")
+    lines.append(f"  node [{_dot_attrs(_DEFAULT_NODE)}];")
+    lines.append(f"  edge [{_dot_attrs(_DEFAULT_EDGE)}];")
+    for i, node in enumerate(graph.nodes):
+        lines.append(f"  n{i} [{_dot_attrs(_node_attrs(node))}];")
+    for a, b in graph.edges:
+        lines.append(f"  n{a} -> n{b};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def graphviz_available() -> bool:
+    """Whether the ``graphviz`` Python package and Graphviz's ``dot`` program are both present."""
+    try:
+        import graphviz
+    except ImportError:
+        return False
+    try:
+        graphviz.version()
+    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError, OSError):
+        return False
+    return True
+
+
+def _to_digraph(graph: Graph) -> Any:
+    import graphviz
+
+    digraph = graphviz.Digraph(
+        "tensorgrad",
+        graph_attr=dict(_GRAPH_ATTRS, label=graph.caption) if graph.caption else _GRAPH_ATTRS,
+        node_attr=_DEFAULT_NODE,
+        edge_attr=_DEFAULT_EDGE,
+    )
+    for i, node in enumerate(graph.nodes):
+        digraph.node(f"n{i}", **_node_attrs(node))
+    for a, b in graph.edges:
+        digraph.edge(f"n{a}", f"n{b}")
+    return digraph
+
+
+def draw_graph(
+    tensor: Tensor,
+    show_data: bool = True,
+    show_grad: bool = True,
+    max_nodes: int = MAX_NODES,
+    max_elements: int = MAX_ELEMENTS,
+    names: Mapping[str, Tensor] | None = None,
+    backend: str = "auto",
+    path: str | Path | None = None,
+    title: str | None = None,
+) -> Any:
+    """Draw the graph that produced ``tensor``: values flowing forward, gradients flowing back.
+
+    The boxes and their labels are those of :func:`to_dot` (op, shape, forward value in
+    green, gradient ``d tensor / d node`` in red). With ``backend="auto"`` the drawing
+    is a ``graphviz.Digraph`` when the ``graphviz`` package and Graphviz's ``dot``
+    program are installed (it renders itself in notebooks; ``.render()`` writes
+    SVG/PNG), otherwise a matplotlib figure with the same boxes in layers, so it works
+    everywhere; ``backend="graphviz"`` or ``"matplotlib"`` chooses.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        The output whose graph is drawn. Call this before ``backward()``, or after
+        ``backward(retain_graph=True)``: a freed graph is a ``RuntimeError``.
+    show_data, show_grad, max_nodes, max_elements, names
+        As for :func:`to_dot`.
+    backend : {"auto", "graphviz", "matplotlib"}
+        Which drawing to make.
+    path : str or Path, optional
+        Where to save the picture; the suffix (``.png``, ``.svg``, ``.pdf``) gives the
+        format.
+    title : str, optional
+        A title above the matplotlib drawing.
+
+    Returns
+    -------
+    graphviz.Digraph or matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import tempfile, pathlib, tensorgrad as tg
+    >>> x = tg.tensor(1.0, requires_grad=True)
+    >>> f = (x + 3.0) * x
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "graph.png"
+    >>> fig = tg.viz.draw_graph(f, names={"x": x, "f": f}, backend="matplotlib", path=path)
+    >>> path.stat().st_size > 0
+    True
+    """
+    if backend not in ("auto", "graphviz", "matplotlib"):
+        raise ValueError(
+            f"draw_graph: unknown backend {backend!r}; use 'auto', 'graphviz' or 'matplotlib'"
+        )
+    graph = trace(tensor, show_data, show_grad, max_nodes, max_elements, names)
+    if backend == "graphviz" or (backend == "auto" and graphviz_available()):
+        if not graphviz_available():
+            raise ImportError(
+                "draw_graph: backend='graphviz' needs the graphviz Python package "
+                f"(`{INSTALL_HINT}`) and Graphviz's dot program (e.g. `apt-get install "
+                "graphviz`); backend='matplotlib' needs neither"
+            )
+        digraph = _to_digraph(graph)
+        if path is not None:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.suffix.lower() == ".png":
+                digraph.attr(dpi="150")  # Graphviz's default of 96 is blurry
+            digraph.render(outfile=path, cleanup=True)
+        return digraph
+    from ._layered import draw_layered
+
+    return draw_layered(graph, path, title)
