@@ -33,7 +33,7 @@ def evaluate(model: tg.nn.Module, X: np.ndarray, y: np.ndarray) -> tuple[float, 
     return loss, float((logits.data.argmax(axis=1) == y).mean())
 
 
-def train(epochs: int = 30, seed: int = 0, quiet: bool = False) -> dict[str, list[float]]:
+def train(epochs: int = 30, seed: int = 0, quiet: bool = False) -> tg.viz.History:
     """Train the demo model; return the per-epoch history of losses and accuracies."""
     tg.manual_seed(seed)
     X, y = load_digits()
@@ -46,8 +46,7 @@ def train(epochs: int = 30, seed: int = 0, quiet: bool = False) -> dict[str, lis
         print(f"digits: {len(X_train)} training and {len(X_test)} test images of 8x8 pixels")
         print(model)
 
-    history: dict[str, list[float]] = {k: [] for k in ("train_loss", "test_loss", "train_acc",
-                                                       "test_acc")}  # fmt: skip
+    history = tg.viz.History()
     for epoch in range(1, epochs + 1):
         steps = tqdm(
             batches(X_train, y_train, batch_size=32),
@@ -63,11 +62,10 @@ def train(epochs: int = 30, seed: int = 0, quiet: bool = False) -> dict[str, lis
             optimizer.step()
             steps.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
         schedule.step()
-        for split, (X_split, y_split) in (("train", (X_train, y_train)),
-                                          ("test", (X_test, y_test))):  # fmt: skip
-            split_loss, split_acc = evaluate(model, X_split, y_split)
-            history[f"{split}_loss"].append(split_loss)
-            history[f"{split}_acc"].append(split_acc)
+        train_loss, train_acc = evaluate(model, X_train, y_train)
+        test_loss, test_acc = evaluate(model, X_test, y_test)
+        history.append(epoch, train_loss=train_loss, test_loss=test_loss,
+                       train_acc=train_acc, test_acc=test_acc)  # fmt: skip
         if not quiet:
             tqdm.write(
                 f"epoch {epoch:2d}/{epochs}  train loss {history['train_loss'][-1]:.4f}  "
@@ -77,28 +75,13 @@ def train(epochs: int = 30, seed: int = 0, quiet: bool = False) -> dict[str, lis
     return history
 
 
-def plot(history: dict[str, list[float]], path: Path) -> Path:
-    """Save loss and accuracy per epoch, training against test, as a PNG."""
+def plot(history: tg.viz.History, path: Path) -> Path:
+    """Save loss (log scale) and accuracy per epoch, training against test, as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")  # headless: no display needed
-    import matplotlib.pyplot as plt
-
-    epochs = np.arange(1, len(history["train_loss"]) + 1)
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
-    for split in ("train", "test"):
-        loss_ax.plot(epochs, history[f"{split}_loss"], label=split)
-        acc_ax.plot(epochs, 100 * np.array(history[f"{split}_acc"]), label=split)
-    loss_ax.set(xlabel="epoch", ylabel="cross-entropy", yscale="log", title="Loss")
-    acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
-    for ax in (loss_ax, acc_ax):
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle("MLP 64-256-128-10 on the UCI digits (Adam, cosine schedule)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    title = "MLP 64-256-128-10 on the UCI digits (Adam, cosine schedule)"
+    tg.viz.plot_history(history, path, logy=True, title=title)
     return path
 
 
