@@ -4,11 +4,13 @@ No straight line separates the arms of `tg.data.make_spirals`, but a 2-64-64-3 t
 trained with full-batch Adam (every step sees all training points) learns regions that
 follow them. It prints the loss and training accuracy as it goes and the accuracy on
 held-out test points at the end, then colours the plane by the class the model predicts
-at each point, with the data on top, and plots the loss per step.
+at each point, with the data on top (``tg.viz.plot_decision_boundary``), plots the loss
+per step, and shows how the gradient flowed through the three layers during training
+(``tg.viz.GradientMonitor``: gradient norms and update-to-weight ratios per layer).
 
 Run:    .venv/bin/python examples/spiral_classifier.py [--epochs N] [--seed S] [--out DIR]
-Writes: DIR/decision_boundary.png and DIR/loss.png (DIR defaults to
-        results/spiral_classifier/)
+Writes: DIR/decision_boundary.png, DIR/loss.png and DIR/gradient_norms.png (DIR defaults
+        to results/spiral_classifier/)
 """
 
 from __future__ import annotations
@@ -24,75 +26,11 @@ import tensorgrad.nn.functional as F
 from tensorgrad import nn, optim
 from tensorgrad.data import make_spirals, train_test_split
 
-CLASS_COLOURS = ["tab:blue", "tab:orange", "tab:green"]
-
 
 def predict(model: nn.Module, X: np.ndarray) -> np.ndarray:
     """The class with the largest logit for each row of ``X``."""
     with tg.no_grad():  # only forward passes: recording a graph would waste memory
         return model(X).data.argmax(axis=1)
-
-
-def plot_decision_boundary(
-    model: nn.Module,
-    X_train: np.ndarray,
-    y_train: np.ndarray,
-    X_test: np.ndarray,
-    y_test: np.ndarray,
-    path: Path,
-) -> Path:
-    """Colour a grid over the plane by the predicted class; draw the points on top."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # headless: writes files, needs no display
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-
-    # One forward pass over a 300x300 grid of points gives the class of every pixel.
-    X_all = np.concatenate([X_train, X_test])
-    low, high = X_all.min(axis=0) - 0.2, X_all.max(axis=0) + 0.2
-    xx, yy = np.meshgrid(np.linspace(low[0], high[0], 300), np.linspace(low[1], high[1], 300))
-    regions = predict(model, np.column_stack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
-
-    fig, ax = plt.subplots(figsize=(6, 6))
-    n_classes = len(CLASS_COLOURS)
-    ax.contourf(
-        xx,
-        yy,
-        regions,
-        levels=np.arange(n_classes + 1) - 0.5,
-        cmap=ListedColormap(CLASS_COLOURS),
-        alpha=0.25,
-    )
-    for label, colour in enumerate(CLASS_COLOURS):
-        ax.scatter(
-            *X_train[y_train == label].T,
-            s=18,
-            color=colour,
-            edgecolors="k",
-            linewidths=0.4,
-            label=f"class {label} (training)",
-        )
-        ax.scatter(
-            *X_test[y_test == label].T,
-            s=40,
-            color=colour,
-            marker="^",
-            edgecolors="k",
-            linewidths=0.6,
-            label=f"class {label} (test)",
-        )
-    ax.set(
-        xlabel="$x_1$",
-        ylabel="$x_2$",
-        aspect="equal",
-        title="Predicted class regions of a 2-64-64-3 tanh MLP",
-    )
-    # Below the axes, so that the legend hides no point.
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=3, fontsize=8)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
 
 
 def plot_loss(losses: list[float], path: Path) -> Path:
@@ -137,6 +75,7 @@ def train(
     # tanh gives smooth boundaries; ReLU works as well but draws them from straight pieces.
     model = nn.MLP([2, 64, 64, 3], activation="tanh")
     optimizer = optim.Adam(model.parameters(), lr=0.01)
+    monitor = tg.viz.GradientMonitor(model)
 
     losses = []
     for epoch in range(1, epochs + 1):
@@ -144,6 +83,7 @@ def train(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        monitor.record()  # each layer's gradient norm, and how far its weights moved
         losses.append(loss.item())
         if not quiet and (epoch % 50 == 0 or epoch == epochs):
             train_accuracy = (predict(model, X_train) == y_train).mean()
@@ -155,15 +95,21 @@ def train(
     train_accuracy = float((predict(model, X_train) == y_train).mean())
     test_accuracy = float((predict(model, X_test) == y_test).mean())
     out.mkdir(parents=True, exist_ok=True)
-    boundary_path = plot_decision_boundary(
-        model, X_train, y_train, X_test, y_test, out / "decision_boundary.png"
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: writes files, needs no display
+    boundary_path = out / "decision_boundary.png"
+    tg.viz.plot_decision_boundary(
+        model, X_train, y_train, X_test, y_test, labels=("$x_1$", "$x_2$"), path=boundary_path
     )
     loss_path = plot_loss(losses, out / "loss.png")
+    gradients_path = out / "gradient_norms.png"
+    monitor.plot(gradients_path, title="Spirals: gradient flow through a 2-64-64-3 tanh MLP")
     return {
         "losses": losses,
         "train_accuracy": train_accuracy,
         "test_accuracy": test_accuracy,
-        "plots": [boundary_path, loss_path],
+        "plots": [boundary_path, loss_path, gradients_path],
     }
 
 

@@ -35,7 +35,8 @@ def test_spiral_classifier_separates_the_three_arms(tmp_path: Path) -> None:
     assert result["train_accuracy"] >= 0.95
     assert result["test_accuracy"] >= 0.9
     assert result["losses"][-1] < 0.1
-    assert [path.name for path in result["plots"]] == ["decision_boundary.png", "loss.png"]
+    names = ["decision_boundary.png", "loss.png", "gradient_norms.png"]
+    assert [path.name for path in result["plots"]] == names
     for path in result["plots"]:
         assert_png(path)
 
