@@ -29,6 +29,8 @@ bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/op_overhead.py
 	$(PY) benchmarks/mlp_step.py
 	$(PY) benchmarks/train_digits.py
+	$(PY) benchmarks/gradient_strategies.py
+	$(PY) benchmarks/gradcheck_sweep.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -19,6 +19,11 @@ and PASS/FAIL), and calls :meth:`Report.finish`, which prints aligned tables and
 writes the same results as JSON to ``benchmarks/results/<script>.json``. Missing a
 target is a measurement, not an error (exit code 0); a failed correctness check raises
 :class:`CorrectnessError`, which :func:`run_main` turns into exit code 1.
+
+A script may also add tables of its own (:meth:`Report.add_table`), free-form JSON
+data (``Report.data``) and a figure (:func:`pyplot`, then :meth:`Report.save_figure`,
+which writes ``<results dir>/<script>.png``). matplotlib is imported only when a plot
+is made, with the headless Agg backend; without it the plot is skipped with a note.
 """
 
 from __future__ import annotations
@@ -164,6 +169,32 @@ def format_megabytes(n_bytes: float) -> str:
     return f"{n_bytes / 1e6:.3f} MB"
 
 
+def as_vector(x: Any) -> np.ndarray:
+    """An array, or a list or tuple of arrays, flattened into one float64 vector."""
+    parts = x if isinstance(x, list | tuple) else [x]
+    return np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in parts] or [[]])
+
+
+def relative_error(actual: Any, reference: Any) -> float:
+    """``max |actual - reference| / max(max |reference|, max |actual|)``, in float64.
+
+    One number for a whole array, measured against the array's scale rather than
+    element by element, so that an entry that happens to be near zero does not make a
+    tiny absolute difference look large. It lies in ``[0, 2]``: 0 when the arrays are
+    equal (two all-zero arrays included), about 1 or more when they have nothing in
+    common. A NaN anywhere gives ``inf``. A list of arrays (one per input) counts as
+    one vector, so the scale is that of the whole gradient.
+    """
+    actual, reference = as_vector(actual), as_vector(reference)
+    if actual.size == 0:
+        return 0.0
+    difference = float(np.max(np.abs(actual - reference)))
+    scale = max(float(np.max(np.abs(reference))), float(np.max(np.abs(actual))))
+    if np.isnan(difference) or np.isnan(scale):
+        return float("inf")
+    return difference / scale if scale > 0 else 0.0
+
+
 # --- correctness ------------------------------------------------------------------------
 
 
@@ -242,6 +273,23 @@ def verdict(passed: bool) -> str:
     return "PASS" if passed else "FAIL"
 
 
+def pyplot() -> Any | None:
+    """``matplotlib.pyplot`` on the headless Agg backend, imported now (not at start-up).
+
+    Returns ``None``, with a note on stderr, when matplotlib is not installed, so that a
+    benchmark still prints and saves its numbers.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        status("note: matplotlib is not installed, so no plot is made (pip install matplotlib)")
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 @dataclass
 class Report:
     """One script's results: speed comparisons and other checks, each against a target.
@@ -254,6 +302,33 @@ class Report:
     comparisons: list[tuple[str, ...]] = field(default_factory=list)
     checks: list[tuple[str, ...]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
+    # Tables of the script's own design, printed before the standard ones: (heading, text).
+    extra_tables: list[tuple[str, str]] = field(default_factory=list)
+    # Written to the JSON as it is under "data" (JSON types only).
+    data: dict[str, Any] = field(default_factory=dict)
+    figures: list[str] = field(default_factory=list)
+    results_dir: Path = RESULTS_DIR
+
+    def add_table(
+        self,
+        heading: str,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        numeric: set[int] | None = None,
+    ) -> None:
+        """A table of the script's own, printed under ``heading`` (``numeric`` right-aligned)."""
+        self.extra_tables.append((heading, format_table(headers, rows, numeric or set())))
+
+    def save_figure(self, figure: Any) -> Path:
+        """Write a matplotlib figure to ``<results dir>/<script>.png`` and close it."""
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        path = self.results_dir / f"{self.script}.png"
+        figure.savefig(path, dpi=110, bbox_inches="tight")
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+        self.figures.append(str(path))
+        return path
 
     def add_comparison(
         self, measurement: str, tensorgrad: Timing, numpy: Timing, max_ratio: float
@@ -298,7 +373,7 @@ class Report:
 
     def tables(self) -> str:
         """The comparisons and the checks as aligned plain-text tables."""
-        parts = []
+        parts = [f"{heading}\n{table}" for heading, table in self.extra_tables]
         if self.comparisons:
             columns = ("measurement", "tensorgrad", "numpy", "ratio", "target", "result")
             parts.append(format_table(columns, self.comparisons, numeric={1, 2, 3}))
@@ -316,8 +391,8 @@ class Report:
             print()
         for note in notes:
             print(note)
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        path = RESULTS_DIR / f"{self.script}.json"
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        path = self.results_dir / f"{self.script}.json"
         payload = {
             "script": self.script,
             "title": self.title,
@@ -327,8 +402,14 @@ class Report:
             "results": self.records,
             "notes": list(notes),
         }
+        if self.data:
+            payload["data"] = self.data
+        if self.figures:
+            payload["figures"] = self.figures
         path.write_text(json.dumps(payload, indent=2) + "\n")
         print(f"\nResults written to {path}")
+        for figure in self.figures:
+            print(f"Plot written to {figure}")
         return path
 
 
