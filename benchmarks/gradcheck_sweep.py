@@ -58,7 +58,7 @@ from _harness import Report, relative_error
 
 import tensorgrad as tg
 from tensorgrad.gradcheck import analytic_grad
-from tensorgrad.ops.registry import OPS, OpInfo
+from tensorgrad.ops.registry import OPS, OpInfo, draw_values
 
 EPS_GRID = tuple(10.0 ** -np.arange(2, 10.25, 0.5))  # 1e-2, 10**-2.5, ..., 1e-10
 QUICK_EPS_GRID = tuple(10.0 ** -np.arange(2, 11))  # 1e-2, 1e-3, ..., 1e-10
@@ -117,38 +117,14 @@ def patterns(info: OpInfo) -> dict[str, Shapes]:
 
 # --- inputs, as the registry's input kinds define them ----------------------------------
 
-# "distinct" values come from one grid; input i is offset by i * half a step, so no two
-# values (within an input or across inputs) are closer than 0.005 (as in the tests).
-_GRID = np.arange(-300, 300) * 0.01
-KINK_MARGIN, KINK_SHIFT = 0.02, 0.05  # values this close to a kink are moved this far
-
-
 def draw_input(
-    kind: str,
-    shape: tuple[int, ...],
-    rng: np.random.Generator,
-    position: int,
+    kind: str, shape: tuple[int, ...], rng: np.random.Generator, position: int,
     kinks: Sequence[float],
-) -> np.ndarray:
-    """Values of one input kind (see ``INPUT_KINDS`` in the registry), off the kinks."""
-    size = int(np.prod(shape))
-    draws: dict[str, Callable[[], np.ndarray]] = {
-        "real": lambda: rng.uniform(-2, 2, shape),
-        "positive": lambda: rng.uniform(0.2, 3, shape),
-        "nonzero": lambda: rng.uniform(0.3, 2, shape) * rng.choice([-1.0, 1.0], shape),
-        "distinct": lambda: np.reshape(
-            rng.choice(_GRID, size, replace=False) + 0.005 * position, shape
-        ),
-        "bool": lambda: np.asarray(rng.random(shape) < 0.5),
-    }
-    if kind not in draws:
-        raise ValueError(f"draw_input: unknown input kind {kind!r}")
-    x = np.asarray(draws[kind]())
-    if kind == "bool":
-        return x
-    for kink in kinks:
-        x = np.where(np.abs(x - kink) < KINK_MARGIN, x + KINK_SHIFT, x)
-    return float32_values(x)
+) -> np.ndarray:  # fmt: skip
+    """Values of one input kind, off the kinks (as the tests draw them), rounded to
+    float32 so that both dtypes see the same inputs."""
+    x = draw_values(kind, shape, rng, position, tuple(kinks))
+    return x if kind == "bool" else float32_values(x)
 
 
 def float32_values(x: np.ndarray) -> np.ndarray:

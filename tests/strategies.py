@@ -8,36 +8,9 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tensorgrad.ops.registry import OpInfo
+from tensorgrad.ops.registry import OpInfo, draw_values
 
 MAX_DIMS, MAX_SIDE = 3, 4
-# "distinct" values come from one grid; input i is offset by i * half a step, so no two
-# values (within an input or across inputs) are closer than 0.005.
-_GRID = np.arange(-300, 300) * 0.01
-
-
-def values(kind: str, shape: tuple[int, ...], rng: np.random.Generator, position: int) -> Any:
-    """Float64 values of one input kind (see tensorgrad.ops.registry.INPUT_KINDS)."""
-    size = int(np.prod(shape))
-    if kind == "real":
-        return rng.uniform(-2, 2, shape)
-    if kind == "positive":
-        return rng.uniform(0.2, 3, shape)
-    if kind == "nonzero":
-        return rng.uniform(0.3, 2, shape) * rng.choice([-1.0, 1.0], shape)
-    if kind == "distinct":
-        return (rng.choice(_GRID, size, replace=False) + 0.005 * position).reshape(shape)
-    if kind == "bool":
-        return rng.random(shape) < 0.5
-    raise ValueError(f"unknown input kind {kind!r}")
-
-
-def _avoid_kinks(x: np.ndarray, kinks: tuple[float, ...]) -> np.ndarray:
-    for k in kinks:
-        x = np.where(np.abs(x - k) < 0.02, x + 0.05, x)
-    return x
-
-
 @st.composite
 def input_shapes(draw: st.DrawFn, info: OpInfo) -> list[tuple[int, ...]]:
     count = len(info.inputs)
@@ -75,9 +48,7 @@ def op_cases(draw: st.DrawFn, info: OpInfo) -> tuple[list[Any], dict[str, Any], 
 
         assume(info.valid(shapes, params))
     inputs = [
-        _avoid_kinks(values(kind, shape, rng, i), info.kinks)
-        if kind != "bool"
-        else values(kind, shape, rng, i)
+        draw_values(kind, shape, rng, i, info.kinks)
         for i, (kind, shape) in enumerate(zip(info.inputs, shapes))
     ]
     return inputs, params, rng

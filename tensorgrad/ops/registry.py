@@ -19,6 +19,47 @@ import numpy as np
 #   "distinct"  well-separated values, none equal within or across inputs (max, maximum)
 #   "bool"      a random mask; carries no gradient
 INPUT_KINDS = ("real", "positive", "nonzero", "distinct", "bool")
+# "distinct" values come from one grid; input i is offset by i * half a step, so no two
+# values (within an input or across inputs) are closer than 0.005.
+_GRID = np.arange(-300, 300) * 0.01
+KINK_MARGIN, KINK_SHIFT = 0.02, 0.05  # values this close to a kink are moved this far
+
+
+def draw_values(
+    kind: str,
+    shape: tuple[int, ...],
+    rng: np.random.Generator,
+    position: int = 0,
+    kinks: tuple[float, ...] = (),
+) -> np.ndarray:
+    """Float64 values of one input kind (a bool mask for ``"bool"``), off the ``kinks``.
+
+    ``position`` is the input's index among the op's inputs ("distinct" inputs are
+    offset by it, so no two inputs share a value).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = draw_values("positive", (3,), np.random.default_rng(0))
+    >>> bool((x >= 0.2).all())
+    True
+    """
+    size = int(np.prod(shape))
+    if kind == "real":
+        x = rng.uniform(-2, 2, shape)
+    elif kind == "positive":
+        x = rng.uniform(0.2, 3, shape)
+    elif kind == "nonzero":
+        x = rng.uniform(0.3, 2, shape) * rng.choice([-1.0, 1.0], shape)
+    elif kind == "distinct":
+        x = (rng.choice(_GRID, size, replace=False) + 0.005 * position).reshape(shape)
+    elif kind == "bool":
+        return np.asarray(rng.random(shape) < 0.5)
+    else:
+        raise ValueError(f"draw_values: unknown input kind {kind!r}; use one of {INPUT_KINDS}")
+    for kink in kinks:
+        x = np.where(np.abs(x - kink) < KINK_MARGIN, x + KINK_SHIFT, x)
+    return np.asarray(x)
 
 
 @dataclass(frozen=True)
