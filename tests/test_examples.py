@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_demo import load_example
 
@@ -54,3 +55,13 @@ def test_regression_fits_the_sine_far_better_than_the_mean(tmp_path: Path) -> No
     assert learning_rates == sorted(learning_rates, reverse=True)
     for path in result["plots"]:
         assert_png(path)
+
+
+def test_newton_reaches_the_rosenbrock_minimum_and_hvp_matches_differences() -> None:
+    example = load_example("newton_and_hvp")
+    path = example.newton([-1.2, 1.0])
+    assert len(path) <= 10  # Newton's method converges in a handful of steps
+    np.testing.assert_allclose(path[-1], [1.0, 1.0], atol=1e-10)
+    scale, error = example.mlp_hvp_check()
+    assert scale > 1e-3  # a product far from zero, so the comparison means something
+    assert error < 1e-6
