@@ -6,7 +6,7 @@ export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint docs bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,17 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check tensorgrad tests benchmarks examples
 
+# The documentation site, from docs/ and the docstrings; any warning fails the build.
+docs: $(VENV)/.installed-dev
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
 bench: $(VENV)/.installed-dev
 	$(PY) benchmarks/op_overhead.py
 	$(PY) benchmarks/mlp_step.py
 	$(PY) benchmarks/train_digits.py
 	$(PY) benchmarks/gradient_strategies.py
 	$(PY) benchmarks/gradcheck_sweep.py
+	$(PY) benchmarks/engines.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build site *.egg-info .pytest_cache .hypothesis
