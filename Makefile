@@ -23,7 +23,7 @@ test: $(VENV)/.installed-dev
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PY) -m pytest -q
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check tensorgrad tests benchmarks examples
+	$(VENV)/bin/ruff check tensorgrad tests benchmarks examples docs
 
 # The documentation site, from docs/ and the docstrings; any warning fails the build.
 docs: $(VENV)/.installed-dev

@@ -23,6 +23,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # to show what detect_anomaly turns into an error; the warning is the point there.
     for item in items:
         if item.name == "troubleshooting.md":
-            item.add_marker(
-                pytest.mark.filterwarnings("ignore:divide by zero encountered in log")
-            )
+            item.add_marker(pytest.mark.filterwarnings("ignore:divide by zero encountered in log"))
