@@ -135,17 +135,23 @@ def time_interleaved(
     repeats: int,
     warmup: int = 3,
     inner: int = 1,
+    max_seconds: float | None = None,
 ) -> dict[str, Timing]:
     """Time each competitor's step, interleaved round-robin, after ``warmup`` repetitions.
 
     One repetition calls every competitor's step ``inner`` times in a row (in the
     order of ``competitors``) and records the mean time of one call; use ``inner > 1``
-    when a single step is too short to time reliably.
+    when a single step is too short to time reliably. With ``max_seconds``, no new
+    repetition starts once that long has passed and one has been timed (a busy machine
+    then costs repetitions, not minutes).
     """
     timings = {name: Timing(name) for name in competitors}
     clock = time.perf_counter
+    deadline = clock() + max_seconds if max_seconds is not None else None
     with progress(label, warmup + repeats) as update:
         for repetition in range(warmup + repeats):
+            if deadline is not None and repetition > warmup and clock() > deadline:
+                break
             for name, step in competitors.items():
                 start = clock()
                 for _ in range(inner):
