@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import _harness  # noqa: F401  (sets the BLAS thread variables before NumPy is imported)
 import numpy as np
 
 

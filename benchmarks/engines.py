@@ -54,6 +54,10 @@ float64) <= 1.2x. A missed target is reported (exit code 0).
 Run:  .venv/bin/python benchmarks/engines.py [--threads N] [--engines numpy,tensorgrad,...]
 Results: printed, and written to benchmarks/results/engines.{md,json,png}
 (``engines_threadsN.*`` for N > 1). Progress goes to stderr.
+
+This file is the measurement; the workloads are in ``_engine_workloads.py``, the
+adapters for each engine in ``_engine_adapters.py``, and the tables, notes and plot in
+``_engine_report.py``.
 """
 
 from __future__ import annotations
@@ -66,19 +70,23 @@ import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import _harness  # sets the BLAS thread variables, so it must be imported before NumPy
-import mlp_step
 import numpy as np
-import op_overhead
 from _engine_adapters import ENGINE_NAMES, ENGINES, Case, Engine, Workload, load_engines
-from _harness import CorrectnessError, Report, Timing, check_close, format_seconds
-
-import tensorgrad as tg
+from _engine_report import (
+    add_targets,
+    explain,
+    memory_rows,
+    plot_ratios,
+    speed_rows,
+    write_markdown,
+)
+from _engine_workloads import WORKLOADS
+from _harness import CorrectnessError, Report, Timing, check_close
 
 CALIBRATION_S = 0.25  # per engine and workload: warm-up, and the step time for the budget
 # Timing stops at this multiple of a workload's time budget, should the machine be so busy
@@ -86,171 +94,8 @@ CALIBRATION_S = 0.25  # per engine and workload: warm-up, and the step time for 
 DEADLINE_FACTOR = 2.0
 MEMORY_STEPS = 3
 MEMORY_WORKLOADS = ("mlp_float64", "chain_20000")
-MEMORY_TARGET = ("mlp_float64", 1.2)
-CHAIN_VS_TORCH = "chain_20000"
 PROBE_TIMEOUT_S = 300
 RERUN_MARK = "TENSORGRAD_ENGINES_RERUN"
-
-
-# --- the workloads ----------------------------------------------------------------------
-
-
-def dense_forward(layers: list[tuple[Any, Any]], x: Any, activation: Any) -> Any:
-    """``activation(x @ W + b)`` through every layer but the last, which has none."""
-    *hidden, (last_weight, last_bias) = layers
-    for weight, bias in hidden:
-        x = activation(x @ weight + bias)
-    return x @ last_weight + last_bias
-
-
-def layer_pairs(params: Sequence[Any]) -> list[tuple[Any, Any]]:
-    """``[W1, b1, W2, b2, ...]`` -> ``[(W1, b1), (W2, b2), ...]``."""
-    return list(zip(params[::2], params[1::2]))
-
-
-def collect_grads(tensors: Sequence[tg.Tensor]) -> list[np.ndarray]:
-    """Each tensor's ``.grad``, which is then cleared for the next step."""
-    grads = [t.grad for t in tensors]
-    for tensor in tensors:
-        tensor.grad = None
-    return grads
-
-
-class MLPStep:
-    """784-512-256-10 ReLU MLP, cross-entropy, one SGD step (``mlp_step.py``)."""
-
-    learning_rate: float | None = mlp_step.LEARNING_RATE
-    target: float | None = mlp_step.TARGET_RATIO
-    inner = 1
-
-    def __init__(self, dtype: str, batch: int = mlp_step.BATCH) -> None:
-        self.key = f"mlp_{dtype}"
-        self.title = f"784-512-256-10 MLP step, batch {batch}, {dtype}"
-        self.short = f"MLP step\n{dtype}"
-        self.rtol = mlp_step.RTOL[dtype]
-        self.budget_s = 10.0 if dtype == "float32" else 12.0
-        rng = np.random.default_rng(0)
-        self.params = mlp_step.init_params(rng, np.dtype(dtype))
-        self.x = rng.standard_normal((batch, mlp_step.SIZES[0])).astype(dtype)
-        self.labels = rng.integers(0, mlp_step.SIZES[-1], batch)
-        self.data: tuple[np.ndarray, ...] = (self.x, np.arange(batch), self.labels)
-
-    @staticmethod
-    def loss(ops: Any, params: list[Any], x: Any, rows: Any, labels: Any) -> Any:
-        logits = dense_forward(layer_pairs(params), x, ops.relu)
-        return -ops.log_softmax(logits)[rows, labels].mean()
-
-    def numpy_case(self) -> Case:
-        params = [p.copy() for p in self.params]
-        return Case(
-            gradients=lambda: mlp_step.numpy_grads(params, self.x, self.labels),
-            step=lambda: mlp_step.numpy_step(params, self.x, self.labels),
-        )
-
-    def tensorgrad_case(self) -> Case:
-        params = [tg.Tensor(p.copy(), requires_grad=True) for p in self.params]
-        x = tg.Tensor(self.x)
-
-        def gradients() -> tuple[float, list[np.ndarray]]:
-            loss = mlp_step.tensorgrad_backward(params, x, self.labels)
-            return loss.item(), collect_grads(params)
-
-        return Case(gradients, lambda: mlp_step.tensorgrad_step(params, x, self.labels))
-
-
-class TinyMLPStep:
-    """2-16-16-1 tanh MLP, mean squared error, one SGD step, batch 8 (``op_overhead.py`` b)."""
-
-    key = "tiny_mlp"
-    title = f"2-16-16-1 MLP step, batch {op_overhead.MLP_BATCH}, float64"
-    short = "tiny MLP\nstep"
-    target: float | None = 2.0
-    rtol = 1e-10
-    budget_s = 6.0
-    inner = 10
-    learning_rate: float | None = op_overhead.LEARNING_RATE
-
-    def __init__(self) -> None:
-        self.layers, _, self.x, self.y = op_overhead.tiny_mlp_problem()
-        self.params = [array for layer in self.layers for array in layer]
-        self.data: tuple[np.ndarray, ...] = (self.x, self.y)
-
-    @staticmethod
-    def loss(ops: Any, params: list[Any], x: Any, y: Any) -> Any:
-        diff = dense_forward(layer_pairs(params), x, ops.tanh) - y
-        return (diff * diff).mean()
-
-    def numpy_case(self) -> Case:
-        layers = [(w.copy(), b.copy()) for w, b in self.layers]
-
-        def gradients() -> tuple[float, list[np.ndarray]]:
-            loss, grads = op_overhead.numpy_tiny_grads(layers, self.x, self.y)
-            return loss, [g for layer in grads for g in layer]
-
-        return Case(gradients, lambda: op_overhead.numpy_tiny_step(layers, self.x, self.y))
-
-    def tensorgrad_case(self) -> Case:
-        layers = op_overhead.as_tensor_layers(self.layers)
-        params = [t for layer in layers for t in layer]
-        x, y = tg.Tensor(self.x), tg.Tensor(self.y)
-
-        def gradients() -> tuple[float, list[np.ndarray]]:
-            loss = op_overhead.tensorgrad_tiny_grads(layers, x, y)
-            return loss.item(), collect_grads(params)
-
-        return Case(gradients, lambda: op_overhead.tensorgrad_tiny_step(layers, x, y))
-
-
-class Chain:
-    """``n_ops`` elementwise ops on a 10-vector, then ``sum``, forward and backward.
-
-    The ops cycle through ``x + shift``, ``x * scale`` and ``tanh(x)`` (``op_overhead.py``).
-    """
-
-    learning_rate: float | None = None  # only the gradient is computed
-    inner = 1
-    rtol = 1e-10
-
-    def __init__(self, n_ops: int, target: float | None = None, budget_s: float = 8.0) -> None:
-        self.n_ops = n_ops
-        self.key = f"chain_{n_ops}"
-        self.title = f"{n_ops:,}-op chain, fwd+bwd, float64"
-        self.short = f"{n_ops:,}-op\nchain"
-        self.target = target
-        self.budget_s = budget_s
-        x0, self.shift, self.scale = op_overhead.chain_constants(np.random.default_rng(0))
-        self.params = [x0]
-        self.data: tuple[np.ndarray, ...] = (self.shift, self.scale)
-
-    def loss(self, ops: Any, params: list[Any], shift: Any, scale: Any) -> Any:
-        step_kinds = (lambda v: v + shift, lambda v: v * scale, ops.tanh)
-        x = params[0]
-        for i in range(self.n_ops):
-            x = step_kinds[i % 3](x)
-        return x.sum()
-
-    def _case(self, chain_grad: Any) -> Case:
-        def gradients() -> tuple[float, list[np.ndarray]]:
-            loss, grad = chain_grad(self.params[0], self.shift, self.scale, self.n_ops)
-            return loss, [grad]
-
-        return Case(gradients, gradients)
-
-    def numpy_case(self) -> Case:
-        return self._case(op_overhead.numpy_chain_grad)
-
-    def tensorgrad_case(self) -> Case:
-        return self._case(op_overhead.tensorgrad_chain_grad)
-
-
-# Each builds its data when called, so that a memory probe builds only the one it measures.
-WORKLOADS: dict[str, Callable[[], Workload]] = {
-    "mlp_float32": lambda: MLPStep("float32"),
-    "mlp_float64": lambda: MLPStep("float64"),
-    "tiny_mlp": TinyMLPStep,
-    "chain_1000": lambda: Chain(1_000, target=2.5, budget_s=8.0),
-    "chain_20000": lambda: Chain(20_000, budget_s=20.0),
-}
 
 
 # --- checking and timing ----------------------------------------------------------------
@@ -380,31 +225,33 @@ def memory_probe(engine_name: str, workload_key: str, phase: str, threads: int) 
     print(json.dumps({"peak_rss_bytes": peak_rss_bytes()}))
 
 
-def run_probe(engine: str, workload: str, phase: str, threads: int) -> int:
-    command = [
-        sys.executable,
-        __file__,
-        "--threads",
-        str(threads),
-        "--probe",
-        engine,
-        workload,
-        phase,
-    ]
-    completed = subprocess.run(
-        command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False
-    )
-    if completed.returncode != 0:
-        raise CorrectnessError(
-            f"memory probe {engine} / {workload} / {phase} failed:\n{completed.stderr[-2000:]}"
+def run_probe(engine: str, workload: str, phase: str, threads: int) -> int | str:
+    """A probe's peak RSS in bytes, or why it failed (the last line it wrote to stderr)."""
+    command = [sys.executable, __file__, "--threads", str(threads), "--probe"]
+    try:
+        completed = subprocess.run(
+            [*command, engine, workload, phase],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+            check=False,
         )
+    except subprocess.TimeoutExpired:
+        return f"took over {PROBE_TIMEOUT_S} s"
+    if completed.returncode != 0:
+        lines = completed.stderr.strip().splitlines() or [f"exit code {completed.returncode}"]
+        return lines[-1]
     return json.loads(completed.stdout.strip().splitlines()[-1])["peak_rss_bytes"]
 
 
 def measure_memory(
-    engines: Sequence[Engine], workloads: Sequence[Workload], threads: int
+    engines: Sequence[Engine], workloads: Sequence[Workload], threads: int, skipped: dict[str, str]
 ) -> dict[str, dict[str, dict[str, int]]]:
-    """``{workload: {engine: {baseline, peak, above}}}`` in bytes, two subprocesses at once."""
+    """``{workload: {engine: {baseline, peak, above}}}`` in bytes, two subprocesses at once.
+
+    A probe that fails is reported in ``skipped``, not raised: the timings still stand.
+    A workload whose hand-written probe failed is left out (nothing to compare with).
+    """
     jobs = [
         (engine.name, workload.key, phase)
         for workload in workloads
@@ -412,7 +259,7 @@ def measure_memory(
         if not engine.skip_reason(workload)
         for phase in ("baseline", "run")
     ]
-    results: dict[tuple[str, str, str], int] = {}
+    results: dict[tuple[str, str, str], int | str] = {}
     with _harness.progress("peak memory, fresh subprocesses", len(jobs)) as update:
         with ThreadPoolExecutor(max_workers=2) as pool:
             futures = {job: pool.submit(run_probe, *job, threads) for job in jobs}
@@ -421,191 +268,21 @@ def measure_memory(
                 update(done)
     memory: dict[str, dict[str, dict[str, int]]] = {}
     for (engine, workload, phase), value in results.items():
+        if isinstance(value, str):
+            skipped[f"{engine}:{workload}"] = f"its {phase} memory probe failed: {value}"
+            _harness.status(f"  memory probe {engine} / {workload} / {phase} failed: {value}")
+            continue
         entry = memory.setdefault(workload, {}).setdefault(engine, {})
         entry["baseline" if phase == "baseline" else "peak"] = value
-        if len(entry) == 2:
-            entry["above"] = entry["peak"] - entry["baseline"]
-    return memory
-
-
-# --- the report -------------------------------------------------------------------------
-
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A GitHub Markdown table; every column but the first is right-aligned."""
-    lines = ["| " + " | ".join(headers) + " |", "|---" + "|--:" * (len(headers) - 1) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def speed_rows(
-    workloads: Sequence[Workload], engines: Sequence[Engine], medians: dict[str, dict[str, float]]
-) -> list[list[str]]:
-    rows = []
-    for workload in workloads:
-        reference = medians[workload.key]["numpy"]
-        row = [workload.title]
-        for engine in engines:
-            median = medians[workload.key].get(engine.name)
-            if median is None:
-                row.append("—")
+    for workload, by_engine in list(memory.items()):
+        for engine, entry in list(by_engine.items()):
+            if len(entry) == 2:
+                entry["above"] = entry["peak"] - entry["baseline"]
             else:
-                row.append(f"{format_seconds(median)} ({median / reference:.2f}x)")
-        rows.append(row)
-    return rows
-
-
-def memory_rows(
-    workloads: Sequence[Workload], engines: Sequence[Engine], memory: dict[str, Any]
-) -> list[list[str]]:
-    rows = []
-    for workload in workloads:
-        if workload.key not in memory:
-            continue
-        by_engine = memory[workload.key]
-        reference = by_engine["numpy"]["above"]
-        row = [workload.title]
-        for engine in engines:
-            if engine.name not in by_engine:
-                row.append("—")
-                continue
-            above = by_engine[engine.name]["above"]
-            ratio = f"{above / reference:.2f}x" if reference > 0 else "n/a"
-            row.append(f"{above / 1e6:.1f} MB ({ratio})")
-        rows.append(row)
-    return rows
-
-
-def plot_ratios(
-    report: Report,
-    workloads: Sequence[Workload],
-    engines: Sequence[Engine],
-    medians: dict[str, dict[str, float]],
-    memory: dict[str, Any],
-    threads: int,
-) -> None:
-    """Grouped bars: each engine's ratio to the hand-written version, per workload (log y)."""
-    plt = _harness.pyplot()
-    if plt is None:
-        return
-    groups: list[tuple[str, dict[str, float]]] = []
-    for workload in workloads:
-        row = medians[workload.key]
-        groups.append((workload.short, {e: t / row["numpy"] for e, t in row.items()}))
-    for workload in workloads:
-        if workload.key in memory and memory[workload.key]["numpy"]["above"] > 0:
-            by_engine = memory[workload.key]
-            reference = by_engine["numpy"]["above"]
-            ratios = {e: max(v["above"], 1) / reference for e, v in by_engine.items()}
-            groups.append((f"peak memory\n{workload.short}", ratios))
-    others = [e for e in engines if e.name != "numpy"]
-    figure, axes = plt.subplots(figsize=(max(8.0, 1.5 * len(groups)), 5.0))
-    width = 0.8 / max(len(others), 1)
-    colors = plt.get_cmap("tab10").colors
-    for k, engine in enumerate(others):
-        xs = [
-            g + (k - (len(others) - 1) / 2) * width
-            for g, (_, r) in enumerate(groups)
-            if engine.name in r
-        ]
-        ys = [r[engine.name] for _, r in groups if engine.name in r]
-        axes.bar(xs, ys, width, label=engine.label, color=colors[k % len(colors)])
-    axes.axhline(1.0, color="black", linewidth=1, linestyle="--", label="NumPy by hand (1x)")
-    if len(groups) > len(workloads):  # a line between the time groups and the memory groups
-        axes.axvline(len(workloads) - 0.5, color="grey", linewidth=1, linestyle=":")
-    axes.set_yscale("log")
-    axes.set_xticks(range(len(groups)), [label for label, _ in groups])
-    axes.set_ylabel("ratio to hand-written NumPy (log scale; lower is better)")
-    axes.set_xlabel("workload (no bar: that engine did not run it; the notes say why)")
-    mode = "single-threaded" if threads == 1 else f"{threads} threads"
-    axes.set_title(f"Time per step and peak memory relative to NumPy by hand ({mode})")
-    axes.grid(axis="y", which="both", alpha=0.3)
-    axes.legend(fontsize="small", ncol=2)
-    report.save_figure(figure)
-
-
-def add_targets(
-    report: Report,
-    workloads: Sequence[Workload],
-    timings: dict[str, dict[str, Timing]],
-    memory: dict[str, Any],
-    notes: list[str],
-) -> list[list[str]]:
-    """Add tensorgrad's targets to the report; the same rows for the Markdown table."""
-    rows: list[list[str]] = []
-    titles = {w.key: w.title for w in workloads}
-    for workload in workloads:
-        row = timings[workload.key]
-        if workload.target is not None and "tensorgrad" in row:
-            report.add_comparison(
-                workload.title, row["tensorgrad"], row["numpy"], max_ratio=workload.target
-            )
-            ratio = row["tensorgrad"].median / row["numpy"].median
-            passed = ratio <= workload.target
-            rows.append(
-                [
-                    workload.title,
-                    f"{ratio:.2f}x",
-                    f"<= {workload.target:g}x",
-                    _harness.verdict(passed),
-                ]
-            )
-    chain = timings.get(CHAIN_VS_TORCH, {})
-    if "tensorgrad" in chain and "torch" in chain:
-        ours, torch = (chain[e].median / chain["numpy"].median for e in ("tensorgrad", "torch"))
-        name = "20,000-op chain: tensorgrad's ratio vs PyTorch's"
-        measured = f"{ours:.2f}x vs {torch:.2f}x"
-        report.add_check(
-            name,
-            measured,
-            "below PyTorch's",
-            ours < torch,
-            tensorgrad_ratio=ours,
-            torch_ratio=torch,
-        )
-        rows.append([name, measured, "below PyTorch's", _harness.verdict(ours < torch)])
-    elif "tensorgrad" in chain:
-        notes.append(
-            "The 20,000-op chain target (below PyTorch's ratio) was not evaluated: "
-            "PyTorch did not run."
-        )
-    key, max_ratio = MEMORY_TARGET
-    by_engine = memory.get(key, {})
-    if "tensorgrad" in by_engine and by_engine["numpy"]["above"] > 0:
-        ours, reference = by_engine["tensorgrad"]["above"], by_engine["numpy"]["above"]
-        name = f"peak memory above the baseline, {titles[key]}"
-        measured = f"{ours / reference:.2f}x ({ours / 1e6:.1f} MB vs {reference / 1e6:.1f} MB)"
-        passed = ours <= max_ratio * reference
-        report.add_check(
-            name,
-            measured,
-            f"<= {max_ratio:g}x",
-            passed,
-            tensorgrad_bytes=ours,
-            numpy_bytes=reference,
-        )
-        rows.append([name, measured, f"<= {max_ratio:g}x", _harness.verdict(passed)])
-    return rows
-
-
-def write_markdown(
-    path: Path,
-    heading: str,
-    tables: Sequence[tuple[str, Sequence[str], list[list[str]]]],
-    notes: Sequence[str],
-) -> None:
-    """The tables under their captions, then the notes as a list."""
-    today = datetime.date.today().isoformat()
-    parts = [
-        f"<!-- generated by benchmarks/engines.py on {today}; do not edit by hand -->",
-        "",
-        heading,
-    ]
-    for caption, headers, rows in tables:
-        if rows:
-            parts += ["", caption, "", markdown_table(headers, rows)]
-    parts += ["", *(f"- {note}" for note in notes)]
-    path.write_text("\n".join(parts) + "\n")
+                del by_engine[engine]
+        if "numpy" not in by_engine:
+            del memory[workload]
+    return memory
 
 
 # --- main -------------------------------------------------------------------------------
@@ -631,7 +308,7 @@ def run(threads: int, names: Sequence[str], workloads: Sequence[Workload] | None
         timings[workload.key], cpu_per_wall[workload.key] = time_workload(workload, cases)
         del cases  # free this workload's arrays before the next
     memory_workloads = [w for w in workloads if w.key in MEMORY_WORKLOADS]
-    memory = measure_memory(engines, memory_workloads, threads)
+    memory = measure_memory(engines, memory_workloads, threads, skipped)
 
     medians = {key: {e: t.median for e, t in row.items()} for key, row in timings.items()}
     headers = ["workload", *(e.label for e in engines)]
@@ -642,7 +319,7 @@ def run(threads: int, names: Sequence[str], workloads: Sequence[Workload] | None
                      numeric)  # fmt: skip
     report.add_table("Peak memory above the baseline, and the ratio to NumPy by hand", headers,
                      memory_table, numeric)  # fmt: skip
-    notes = explain(engines, skipped, workloads, timings, cpu_per_wall, compile_s, threads)
+    notes = explain(skipped, workloads, timings, cpu_per_wall, compile_s, threads, MEMORY_STEPS)
     target_rows = add_targets(report, workloads, timings, memory, notes)
     plot_ratios(report, workloads, engines, medians, memory, threads)
     report.data = {
@@ -700,59 +377,6 @@ def run(threads: int, names: Sequence[str], workloads: Sequence[Workload] | None
         notes,
     )
     print(f"Markdown table written to {markdown}")
-
-
-def explain(
-    engines: Sequence[Engine],
-    skipped: dict[str, str],
-    workloads: Sequence[Workload],
-    timings: dict[str, dict[str, Timing]],
-    cpu_per_wall: dict[str, dict[str, float]],
-    compile_s: dict[str, dict[str, float]],
-    threads: int,
-) -> list[str]:
-    """The notes printed under the tables and listed under the Markdown tables."""
-    labels = {cls.name: cls.label for cls in ENGINES}
-    titles = {w.key: w.title for w in workloads}
-    repeats = ", ".join(
-        f"{w.key} {len(next(iter(timings[w.key].values())).samples)}" for w in workloads
-    )
-    notes = [
-        f"Times are medians per step over interleaved repetitions ({repeats}); "
-        "ratio = engine / NumPy by hand. A step is forward, loss, backward and the update "
-        "W <- W - lr * grad; a chain step is forward and backward only.",
-        "JAX (eager) dispatches every primitive on its own; JAX (jit) compiles the whole "
-        "step once (compile time not included), which is how JAX is meant to be used.",
-        f"Peak memory: peak RSS (VmHWM) of a fresh process that imports the engine, builds "
-        f"the data and runs {MEMORY_STEPS} steps, minus that of a fresh process that does all "
-        "but the steps; it includes what an engine sets up on its first step (thread pools, "
-        "JAX's compilation).",
-    ]
-    compiled = {key: row for key, row in compile_s.items() if row}
-    if compiled:
-        notes.append(
-            "JAX (jit) compile time: "
-            + "; ".join(
-                f"{titles[key]} {format_seconds(s)}" for key, row in compiled.items()
-                for s in row.values()
-            )
-            + "."
-        )  # fmt: skip
-    by_reason: dict[str, list[str]] = {}
-    for name, reason in skipped.items():
-        engine, _, workload = name.partition(":")
-        where = f" on the {titles.get(workload, workload)}" if workload else ""
-        by_reason.setdefault(f"{where}: {reason}", []).append(labels.get(engine, engine))
-    for where_reason, engines_skipped in by_reason.items():
-        notes.append(f"Skipped {', '.join(engines_skipped)}{where_reason}.")
-    key = "mlp_float64"
-    if key in cpu_per_wall:
-        ratios = ", ".join(f"{labels[e]} {r:.2f}" for e, r in cpu_per_wall[key].items())
-        notes.append(
-            f"Threads: {threads}; CPU time / wall time while calibrating the float64 "
-            f"MLP step (at most {threads} if the setting held): {ratios}."
-        )
-    return notes
 
 
 def rerun_with_threads(threads: int) -> int | None:

@@ -19,15 +19,17 @@ if str(BENCHMARKS) not in sys.path:
 
 engines = importlib.import_module("engines")
 adapters = importlib.import_module("_engine_adapters")
+workloads = importlib.import_module("_engine_workloads")
+report = importlib.import_module("_engine_report")
 harness = importlib.import_module("_harness")
 
 
 def small_workloads() -> list:
     return [
-        engines.MLPStep("float32", batch=4),
-        engines.MLPStep("float64", batch=4),
-        engines.TinyMLPStep(),
-        engines.Chain(30),
+        workloads.MLPStep("float32", batch=4),
+        workloads.MLPStep("float64", batch=4),
+        workloads.TinyMLPStep(),
+        workloads.Chain(30),
     ]
 
 
@@ -47,7 +49,7 @@ def test_tensorgrad_matches_the_hand_written_numpy_version(workload) -> None:
 
 
 def test_a_wrong_gradient_fails_the_check() -> None:
-    workload = engines.Chain(30)
+    workload = workloads.Chain(30)
     numpy_engine, tensorgrad_engine = loaded(adapters.HandWrittenNumPy, adapters.Tensorgrad)
     right = numpy_engine.build(workload).gradients()
     loss, (grad,) = tensorgrad_engine.build(workload).gradients()
@@ -71,10 +73,10 @@ def test_an_engine_that_is_not_installed_is_skipped_with_a_reason() -> None:
     assert "not installed" in skipped["not_installed"]
     assert "tensorgrad_no_such_engine_anywhere" in skipped["not_installed"]
     # The skip reaches the notes that the report prints.
-    workload = engines.Chain(30)
+    workload = workloads.Chain(30)
     cases, _ = engines.checked_cases(workload, found, skipped)
     timings = {workload.key: {name: harness.Timing(name, [1.0]) for name in cases}}
-    notes = engines.explain(found, skipped, [workload], timings, {}, {}, threads=1)
+    notes = report.explain(skipped, [workload], timings, {}, {}, threads=1, memory_steps=3)
     assert any(note.startswith("Skipped not_installed: not installed") for note in notes)
 
 
@@ -88,3 +90,10 @@ def test_peak_memory_is_this_process_high_water_mark() -> None:
     resident = resident_bytes()
     block = np.ones(4_000_000)  # 32 MB, every page touched
     assert engines.peak_rss_bytes() >= resident + 0.9 * block.nbytes
+
+
+def test_a_memory_probe_reports_its_peak_or_why_it_failed() -> None:
+    peak = engines.run_probe("numpy", "chain_1000", "baseline", threads=1)
+    assert isinstance(peak, int) and peak > 10_000_000  # Python, NumPy and tensorgrad
+    failure = engines.run_probe("numpy", "no_such_workload", "baseline", threads=1)
+    assert isinstance(failure, str) and "no_such_workload" in failure
