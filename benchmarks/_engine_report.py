@@ -238,6 +238,13 @@ def explain(
         by_reason.setdefault(f"{where}: {reason}", []).append(labels.get(engine, engine))
     for where_reason, engines_skipped in by_reason.items():
         notes.append(f"Skipped {', '.join(engines_skipped)}{where_reason}.")
+    if threads > 1:
+        notes.append(
+            f"With {threads} threads every engine's BLAS or thread pool waits at each step for "
+            "its slowest thread, so another busy process on the machine slows the large "
+            "steps many times over (seen here as CPU / wall near 1): compare these numbers "
+            "only when taken on a quiet machine."
+        )
     key = "mlp_float64"
     if key in cpu_per_wall:
         ratios = ", ".join(f"{labels[e]} {r:.2f}" for e, r in cpu_per_wall[key].items())
