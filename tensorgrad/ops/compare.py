@@ -22,7 +22,7 @@ def _boolean(ufunc: np.ufunc, name: str) -> Callable[[Any, Any], Tensor]:
                 "shapes broadcast, e.g. by reshaping one side"
             ) from None
 
-    compare.__name__ = name
+    compare.__name__ = compare.__qualname__ = name
     a, b = ([True, False], [True, True]) if name.startswith("logical") else ([1.0, 2.0], 1.5)
     shown = np.array2string(ufunc(a, b), separator=", ")
     compare.__doc__ = (
