@@ -221,6 +221,16 @@ def explain(
         "but the steps. It includes what an engine sets up on its first step (thread pools, "
         "JAX's compilation); differences under about a megabyte are approximate.",
     ]
+    engines_run = {name for row in timings.values() for name in row}
+    if len(engines_run) > 2:
+        notes.append(
+            "Interleaving many engines makes every step of the small workloads (the tiny MLP, "
+            "the chains) slower by about the same absolute time for NumPy and tensorgrad "
+            "alike (the other engines' steps in between leave the caches and the allocator "
+            "cold), which lowers tensorgrad's ratios there. For the strict figures run "
+            "`benchmarks/engines.py --engines tensorgrad` (NumPy and tensorgrad only) or "
+            "`benchmarks/op_overhead.py`."
+        )
     compiled = {key: row for key, row in compile_s.items() if row}
     if compiled:
         notes.append(
