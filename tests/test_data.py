@@ -33,13 +33,6 @@ FIRST_DIGIT = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def float32_default():
-    previous = tg.get_default_dtype()
-    tg.set_default_dtype(np.float32)
-    yield
-    tg.set_default_dtype(previous)
-
 
 # --- load_digits ----------------------------------------------------------------------------
 

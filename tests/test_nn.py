@@ -42,15 +42,6 @@ def rng_for(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-@pytest.fixture
-def float32_default():
-    previous = tg.get_default_dtype()
-    tg.set_default_dtype(np.float32)
-    try:
-        yield
-    finally:
-        tg.set_default_dtype(previous)
-
 
 # =====================================================================================
 # Module: registration, traversal, modes

@@ -7,17 +7,6 @@ import pytest
 
 import tensorgrad as tg
 
-
-@pytest.fixture
-def float32_default():
-    previous = tg.get_default_dtype()
-    tg.set_default_dtype(np.float32)
-    try:
-        yield
-    finally:
-        tg.set_default_dtype(previous)
-
-
 # --- constructors -----------------------------------------------------------------------
 
 
