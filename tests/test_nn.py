@@ -1216,9 +1216,54 @@ def test_clip_grad_norm_error_if_nonfinite(bad: float, norm_type: float):
     assert not np.isfinite(float(returned.item()))
 
 
-def test_clip_grad_norm_rejects_a_non_positive_norm_type():
-    with pytest.raises(ValueError, match="clip_grad_norm_.*norm_type"):
-        nn.utils.clip_grad_norm_(_params_with_grads(rng_for(4)), 1.0, norm_type=0)
+@pytest.mark.parametrize("norm_type", [0, -1.0, float("nan"), "two", "", None, True, [2.0]])
+def test_clip_grad_norm_rejects_a_bad_norm_type(norm_type: Any):
+    params = _params_with_grads(rng_for(4))
+    grads = [p.grad.copy() for p in params]
+    with pytest.raises(ValueError, match=r"clip_grad_norm_: norm_type must be a positive number"):
+        nn.utils.clip_grad_norm_(params, 1e-3, norm_type=norm_type)
+    for p, g in zip(params, grads):
+        np.testing.assert_array_equal(p.grad, g)
+
+
+@pytest.mark.parametrize("spelling", ["inf", "INF", float("inf"), np.inf])
+def test_clip_grad_norm_takes_inf_as_a_float_or_a_string(spelling: Any):
+    w = tg.tensor([0.0, 0.0, 0.0], requires_grad=True)
+    w.grad = np.array([3.0, -4.0, 1.0])
+    returned = nn.utils.clip_grad_norm_([w], max_norm=1.0, norm_type=spelling)
+    assert float(returned.item()) == 4.0
+    np.testing.assert_allclose(w.grad, np.array([3.0, -4.0, 1.0]) / (4.0 + 1e-6), rtol=1e-12)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+def test_clip_grad_norm_of_huge_float32_gradients_does_not_overflow(norm_type: float):
+    # 3e19 squared overflows float32 (max ~3.4e38); the norm is taken in float64, so the
+    # gradients are clipped to max_norm rather than scaled by 1 / inf = 0.
+    w = tg.tensor(np.zeros(2, np.float32), requires_grad=True)
+    w.grad = np.array([3e19, 4e19], np.float32)
+    exact = np.linalg.norm(np.array([3e19, 4e19], np.float32).astype(np.float64), norm_type)
+    returned = nn.utils.clip_grad_norm_([w], max_norm=1.0, norm_type=norm_type)
+    assert returned.shape == () and returned.dtype == np.float64
+    np.testing.assert_allclose(float(returned.item()), exact, rtol=1e-12)
+    assert w.grad.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(w.grad.astype(np.float64), norm_type), 1.0, rtol=1e-6)
+
+
+def test_clip_grad_norm_scales_gradients_in_place():
+    w = tg.tensor(np.zeros(2, np.float32), requires_grad=True)
+    held = np.array([3.0, 4.0], np.float32)
+    w.grad = held
+    assert float(nn.utils.clip_grad_norm_([w, w], max_norm=1.0).item()) == 5.0  # counted once
+    assert w.grad is held
+    np.testing.assert_allclose(held, [0.6, 0.8], rtol=1e-6)
+    # A read-only gradient cannot be written: it is replaced by a scaled copy instead.
+    frozen = np.array([3.0, 4.0])
+    frozen.flags.writeable = False
+    w2 = tg.tensor([0.0, 0.0], requires_grad=True)
+    w2.grad = frozen
+    nn.utils.clip_grad_norm_(w2, max_norm=1.0)
+    np.testing.assert_array_equal(frozen, [3.0, 4.0])
+    np.testing.assert_allclose(w2.grad, np.array([3.0, 4.0]) / (5.0 + 1e-6), rtol=1e-12)
 
 
 # =====================================================================================
