@@ -38,6 +38,43 @@ def default_rng() -> np.random.Generator:
     return _rng
 
 
+RandomState = int | np.random.Generator | None
+
+
+def as_generator(rng: RandomState, where: str) -> np.random.Generator:
+    """``rng`` as a Generator: a seed makes a new one, ``None`` is tensorgrad's default.
+
+    Every ``rng=`` argument in tensorgrad goes through here. The default is the generator
+    ``tg.manual_seed`` reseeds, so one call makes a whole run (initialisation, data,
+    shuffling, dropout) reproducible, as ``torch.manual_seed`` does. ``where`` names the
+    caller in the errors: ``TypeError`` for anything but an int, a Generator or None,
+    ``ValueError`` for a negative seed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tensorgrad.creation import as_generator
+    >>> a = as_generator(0, "example").random()
+    >>> a == as_generator(0, "example").random() == np.random.default_rng(0).random()
+    True
+    >>> as_generator(1.5, "example")
+    Traceback (most recent call last):
+    TypeError: example: rng must be an int seed, a numpy.random.Generator or None, got float
+    """
+    if rng is None:
+        return _rng
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool | np.bool_):
+        if rng < 0:
+            raise ValueError(f"{where}: a seed must be a non-negative int, got rng={rng}")
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"{where}: rng must be an int seed, a numpy.random.Generator or None, "
+        f"got {type(rng).__name__}"
+    )
+
+
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """A new tensor holding a copy of ``data``.
 
@@ -156,10 +193,13 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 
 
 def rand(
-    *shape: Any, rng: np.random.Generator | None = None, dtype: Any = None,
+    *shape: Any, rng: int | np.random.Generator | None = None, dtype: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:  # fmt: skip
     """Uniform samples in ``[0, 1)``; ``rand(2, 3)`` or ``rand((2, 3))``.
+
+    ``rng`` is an int seed, a ``numpy.random.Generator`` or ``None`` (tensorgrad's
+    default generator, which ``tg.manual_seed`` seeds).
 
     Examples
     --------
@@ -167,15 +207,18 @@ def rand(
     >>> tg.rand(2, 3, rng=np.random.default_rng(0)).shape
     (2, 3)
     """
-    values = (rng or _rng).random(_shape(shape))
+    values = as_generator(rng, "rand").random(_shape(shape))
     return Tensor(values.astype(_float(dtype)), requires_grad=requires_grad)
 
 
 def randn(
-    *shape: Any, rng: np.random.Generator | None = None, dtype: Any = None,
+    *shape: Any, rng: int | np.random.Generator | None = None, dtype: Any = None,
     requires_grad: bool = False,
 ) -> Tensor:  # fmt: skip
     """Standard normal samples; ``randn(2, 3)`` or ``randn((2, 3))``.
+
+    ``rng`` is an int seed, a ``numpy.random.Generator`` or ``None`` (tensorgrad's
+    default generator, which ``tg.manual_seed`` seeds).
 
     Examples
     --------
@@ -183,7 +226,7 @@ def randn(
     >>> tg.randn(4, rng=np.random.default_rng(0)).shape
     (4,)
     """
-    values = (rng or _rng).standard_normal(_shape(shape))
+    values = as_generator(rng, "randn").standard_normal(_shape(shape))
     return Tensor(values.astype(_float(dtype)), requires_grad=requires_grad)
 
 

@@ -1132,6 +1132,77 @@ def test_init_is_reproducible_with_a_seeded_rng(name: str):
     np.testing.assert_array_equal(ALL_INITS[name](tg.zeros((5, 6))).data, c)
 
 
+# --- rng=: an int seed, a Generator or None, everywhere --------------------------------
+# `rng or default_rng()` once ignored the seed 0 (falsy) and crashed on other ints.
+
+RANDOM_MAKERS: dict[str, Callable[[Any], np.ndarray]] = {
+    **{
+        name: (lambda rng, fn=fn: fn(tg.zeros((5, 6)), rng=rng).data)
+        for name, fn in ALL_INITS.items() if name != "zeros_"
+    },
+    "Linear": lambda rng: nn.Linear(5, 6, rng=rng).weight.data,
+    "MLP": lambda rng: np.concatenate(
+        [p.data.ravel() for p in nn.MLP([3, 4, 2], rng=rng).parameters()]
+    ),
+    "dropout": lambda rng: F.dropout(tg.ones(40), 0.5, rng=rng).data,
+    "Dropout": lambda rng: nn.Dropout(0.5, rng=rng)(tg.ones(40)).data,
+    "rand": lambda rng: tg.rand(3, 4, rng=rng).data,
+    "randn": lambda rng: tg.randn(3, 4, rng=rng).data,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [0, 1, np.int64(12)])
+@pytest.mark.parametrize("name", sorted(RANDOM_MAKERS))
+def test_an_int_seed_is_a_fresh_generator_whatever_the_global_seed(name: str, seed: Any):
+    make = RANDOM_MAKERS[name]
+    tg.manual_seed(100)
+    a = make(seed)
+    tg.manual_seed(200)  # the global generator plays no part
+    np.testing.assert_array_equal(make(seed), a)
+    np.testing.assert_array_equal(make(np.random.default_rng(int(seed))), a)
+    assert not np.array_equal(make(int(seed) + 1), a)
+
+
+@pytest.mark.parametrize("name", sorted(RANDOM_MAKERS))
+def test_rng_none_draws_from_the_global_generator(name: str):
+    make = RANDOM_MAKERS[name]
+    tg.manual_seed(5)
+    a = make(None)
+    tg.manual_seed(5)
+    np.testing.assert_array_equal(make(None), a)
+    assert not np.array_equal(make(None), a)  # the generator moved on
+
+
+@pytest.mark.parametrize("bad", [1.5, "0", True, [0], np.random.RandomState(0)])
+@pytest.mark.parametrize("name", sorted(RANDOM_MAKERS))
+def test_a_bad_rng_is_a_type_error_naming_the_function(name: str, bad: Any):
+    with pytest.raises(TypeError, match=rf"^{name}: rng must be an int seed, a numpy\.random\."):
+        RANDOM_MAKERS[name](bad)
+
+
+def test_a_negative_seed_is_a_value_error():
+    with pytest.raises(ValueError, match=r"MLP: a seed must be a non-negative int, got rng=-1"):
+        nn.MLP([2, 2], rng=-1)
+
+
+def test_dropout_layer_seeded_with_an_int_draws_a_new_mask_each_call():
+    layer = nn.Dropout(0.5, rng=0)
+    first, second = layer(tg.ones(64)).data, layer(tg.ones(64)).data
+    assert not np.array_equal(first, second)
+    generator = np.random.default_rng(0)
+    for out in (first, second):
+        np.testing.assert_array_equal(out, (generator.random(64) >= 0.5) * 2.0)
+
+
+def test_mlp_layers_draw_one_after_another_from_one_seed():
+    model = nn.MLP([3, 4, 2], rng=0)
+    generator = np.random.default_rng(0)
+    for layer in (model[0], model[2]):
+        bound = math.sqrt(6.0 / layer.in_features)
+        expected = generator.uniform(-bound, bound, layer.weight.shape)
+        np.testing.assert_allclose(layer.weight.data, expected, rtol=1e-14)  # bound's rounding
+
+
 # =====================================================================================
 # clip_grad_norm_
 # =====================================================================================

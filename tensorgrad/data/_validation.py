@@ -7,30 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import creation
+from ..creation import RandomState, as_generator
 from ..tensor import get_default_dtype
 
-RandomState = int | np.random.Generator | None
-
-
-def as_generator(rng: RandomState, where: str) -> np.random.Generator:
-    """``rng`` as a Generator: a seed makes a new one, ``None`` is tensorgrad's default.
-
-    The default is the generator ``tg.manual_seed`` reseeds, so one call makes a whole
-    run (initialisation, data, shuffling) reproducible, as ``torch.manual_seed`` does.
-    """
-    if rng is None:
-        return creation.default_rng()
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, int | np.integer) and not isinstance(rng, bool | np.bool_):
-        if rng < 0:
-            raise ValueError(f"{where}: a seed must be a non-negative int, got rng={rng}")
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        f"{where}: rng must be an int seed, a numpy.random.Generator or None, "
-        f"got {type(rng).__name__}"
-    )
+# as_generator lives with the default generator in creation.py; the data functions
+# import it from here, with the other checks.
+__all__ = ["RandomState", "as_generator", "count", "float_dtype", "non_negative"]
 
 
 def float_dtype(dtype: Any, where: str) -> np.dtype:

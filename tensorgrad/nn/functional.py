@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import default_rng
+from ..creation import as_generator
 from ..functional import log_softmax, softmax
 from ..ops import leaky_relu, relu, sigmoid, softplus, tanh
 from ..tensor import Tensor, as_array, get_default_dtype
@@ -215,12 +215,15 @@ def binary_cross_entropy_with_logits(
 
 
 def dropout(
-    x: Any, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None
-) -> Any:
+    x: Any, p: float = 0.5, training: bool = True,
+    rng: int | np.random.Generator | None = None,
+) -> Any:  # fmt: skip
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
 
     The identity when ``training`` is false, so the expected output is the same in both
-    modes. ``rng`` defaults to tensorgrad's global generator (``tg.manual_seed``).
+    modes. ``rng`` is an int seed (the same seed gives the same mask), a
+    ``numpy.random.Generator``, or ``None`` for tensorgrad's global generator
+    (``tg.manual_seed``).
 
     Examples
     --------
@@ -231,8 +234,9 @@ def dropout(
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must lie in [0, 1], got {p}")
+    generator = as_generator(rng, "dropout")  # checked in evaluation mode too
     if not training or p == 0.0:
         return x
-    keep = (rng or default_rng()).random(_shape(x)) >= p
+    keep = generator.random(_shape(x)) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
     return x * (keep * scale).astype(_float_dtype(x))

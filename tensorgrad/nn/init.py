@@ -5,8 +5,9 @@ tensorgrad stores a linear layer's weight as ``(in_features, out_features)`` (so
 first axis and ``fan_out`` of the second. For more than two axes the extra ones count
 as a receptive field that multiplies both fans.
 
-Every function takes an optional ``rng`` (a ``numpy.random.Generator``); without one it
-draws from tensorgrad's global generator, which ``tg.manual_seed`` seeds.
+Every random function takes an optional ``rng``: an int seed, a
+``numpy.random.Generator``, or ``None`` for tensorgrad's global generator, which
+``tg.manual_seed`` seeds.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 
 import numpy as np
 
-from ..creation import default_rng
+from ..creation import as_generator
 from ..tensor import Tensor
 
 __all__ = [
@@ -78,7 +79,7 @@ def _fill(t: Tensor, values: np.ndarray) -> Tensor:
 
 
 def uniform_(
-    t: Tensor, a: float = 0.0, b: float = 1.0, rng: np.random.Generator | None = None
+    t: Tensor, a: float = 0.0, b: float = 1.0, rng: int | np.random.Generator | None = None
 ) -> Tensor:
     """Fill ``t`` with values drawn uniformly from ``[a, b)``.
 
@@ -89,12 +90,13 @@ def uniform_(
     >>> bool((abs(w.data) <= 1).all())
     True
     """
-    return _fill(t, (rng or default_rng()).uniform(a, b, t.shape))
+    return _fill(t, as_generator(rng, "uniform_").uniform(a, b, t.shape))
 
 
 def normal_(
-    t: Tensor, mean: float = 0.0, std: float = 1.0, rng: np.random.Generator | None = None
-) -> Tensor:
+    t: Tensor, mean: float = 0.0, std: float = 1.0,
+    rng: int | np.random.Generator | None = None,
+) -> Tensor:  # fmt: skip
     """Fill ``t`` with values drawn from ``N(mean, std^2)``.
 
     Examples
@@ -104,7 +106,7 @@ def normal_(
     >>> round(float(w.data.mean()))
     5
     """
-    return _fill(t, (rng or default_rng()).normal(mean, std, t.shape))
+    return _fill(t, as_generator(rng, "normal_").normal(mean, std, t.shape))
 
 
 def zeros_(t: Tensor) -> Tensor:
@@ -120,7 +122,7 @@ def zeros_(t: Tensor) -> Tensor:
 
 
 def xavier_uniform_(
-    t: Tensor, gain: float = 1.0, rng: np.random.Generator | None = None
+    t: Tensor, gain: float = 1.0, rng: int | np.random.Generator | None = None
 ) -> Tensor:
     """Glorot uniform: ``U(-a, a)`` with ``a = gain * sqrt(6 / (fan_in + fan_out))``.
 
@@ -134,12 +136,15 @@ def xavier_uniform_(
     >>> bool((abs(w.data) <= (6 / 8) ** 0.5).all())
     True
     """
+    generator = as_generator(rng, "xavier_uniform_")
     fan_in, fan_out = _fans(t, "xavier_uniform_")
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(t, -bound, bound, rng)
+    return uniform_(t, -bound, bound, generator)
 
 
-def xavier_normal_(t: Tensor, gain: float = 1.0, rng: np.random.Generator | None = None) -> Tensor:
+def xavier_normal_(
+    t: Tensor, gain: float = 1.0, rng: int | np.random.Generator | None = None
+) -> Tensor:
     """Glorot normal: ``N(0, std^2)`` with ``std = gain * sqrt(2 / (fan_in + fan_out))``.
 
     Examples
@@ -149,8 +154,9 @@ def xavier_normal_(t: Tensor, gain: float = 1.0, rng: np.random.Generator | None
     >>> round(float(w.data.std()), 3)
     0.05
     """
+    generator = as_generator(rng, "xavier_normal_")
     fan_in, fan_out = _fans(t, "xavier_normal_")
-    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng)
+    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
 def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str, fn: str) -> float:
@@ -166,7 +172,7 @@ def kaiming_uniform_(
     a: float = 0.0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
-    rng: np.random.Generator | None = None,
+    rng: int | np.random.Generator | None = None,
 ) -> Tensor:
     """He uniform: ``U(-b, b)`` with ``b = gain * sqrt(3 / fan)``.
 
@@ -180,8 +186,9 @@ def kaiming_uniform_(
     >>> bool((abs(w.data) <= 1.0).all())
     True
     """
+    generator = as_generator(rng, "kaiming_uniform_")
     bound = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity, "kaiming_uniform_")
-    return uniform_(t, -bound, bound, rng)
+    return uniform_(t, -bound, bound, generator)
 
 
 def kaiming_normal_(
@@ -189,7 +196,7 @@ def kaiming_normal_(
     a: float = 0.0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
-    rng: np.random.Generator | None = None,
+    rng: int | np.random.Generator | None = None,
 ) -> Tensor:
     """He normal: ``N(0, std^2)`` with ``std = gain / sqrt(fan)`` (sqrt(2 / fan_in) for ReLU).
 
@@ -200,4 +207,6 @@ def kaiming_normal_(
     >>> round(float(w.data.std()), 2)
     0.1
     """
-    return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity, "kaiming_normal_"), rng)
+    generator = as_generator(rng, "kaiming_normal_")
+    std = _kaiming_std(t, a, mode, nonlinearity, "kaiming_normal_")
+    return normal_(t, 0.0, std, generator)

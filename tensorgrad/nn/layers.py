@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import default_rng
+from ..creation import as_generator
 from ..ops import leaky_relu, relu, sigmoid, tanh
 from ..tensor import Tensor, get_default_dtype
 from .functional import dropout
@@ -36,8 +36,8 @@ class Linear(Module):
     drawn from ``U(-sqrt(6 / in_features), sqrt(6 / in_features))``, which keeps the
     variance of activations steady through ReLU layers; with ``init="xavier"`` (Glorot
     and Bengio 2010) from ``U(-a, a)``, ``a = sqrt(6 / (in_features + out_features))``,
-    suited to tanh and sigmoid. The bias starts at zero. ``rng`` is a
-    ``numpy.random.Generator`` (default: tensorgrad's global one, see
+    suited to tanh and sigmoid. The bias starts at zero. ``rng`` is an int seed, a
+    ``numpy.random.Generator`` or ``None`` (tensorgrad's global generator, see
     ``tg.manual_seed``); ``dtype`` defaults to ``tg.get_default_dtype()``.
 
     Examples
@@ -55,7 +55,7 @@ class Linear(Module):
         in_features: int,
         out_features: int,
         bias: bool = True,
-        rng: np.random.Generator | None = None,
+        rng: int | np.random.Generator | None = None,
         dtype: Any = None,
         init: str = "kaiming",
     ) -> None:
@@ -70,7 +70,7 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         dtype = np.dtype(dtype or get_default_dtype())
         self.weight = Parameter(np.zeros((in_features, out_features), dtype=dtype))
-        _INITS[init](self.weight, rng=rng)
+        _INITS[init](self.weight, rng=as_generator(rng, "Linear"))
         self.bias = Parameter(np.zeros(out_features, dtype=dtype)) if bias else None
 
     def forward(self, x: Any) -> Tensor:
@@ -151,6 +151,10 @@ class Dropout(Module):
     """In training, zero each element with probability ``p`` and scale the rest by
     ``1 / (1 - p)``; in evaluation mode (``model.eval()``), the identity.
 
+    ``rng`` is an int seed (the layer makes one generator from it, so its masks differ
+    from call to call but repeat from run to run), a ``numpy.random.Generator``, or
+    ``None``: tensorgrad's global generator (``tg.manual_seed``) at each call.
+
     Examples
     --------
     >>> import tensorgrad as tg
@@ -159,11 +163,12 @@ class Dropout(Module):
     tensor([1., 1., 1.])
     """
 
-    def __init__(self, p: float = 0.5, rng: np.random.Generator | None = None) -> None:
+    def __init__(self, p: float = 0.5, rng: int | np.random.Generator | None = None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must lie in [0, 1], got {p}")
-        self.p, self.rng = p, rng
+        self.p = p
+        self.rng = None if rng is None else as_generator(rng, "Dropout")
 
     def forward(self, x: Any) -> Any:
         return dropout(x, self.p, self.training, self.rng)
@@ -281,7 +286,9 @@ class MLP(Sequential):
 
     ``activation`` is ``"relu"``, ``"leaky_relu"``, ``"tanh"`` or ``"sigmoid"``. The
     weights start with He initialisation for the ReLU family and Glorot for tanh and
-    sigmoid, unless ``init`` (``"kaiming"`` or ``"xavier"``) says otherwise.
+    sigmoid, unless ``init`` (``"kaiming"`` or ``"xavier"``) says otherwise. ``rng``
+    is an int seed, a ``numpy.random.Generator`` or ``None`` (tensorgrad's global
+    generator); the layers draw one after another from it.
 
     Examples
     --------
@@ -301,7 +308,7 @@ class MLP(Sequential):
         self,
         sizes: Iterable[int],
         activation: str = "relu",
-        rng: np.random.Generator | None = None,
+        rng: int | np.random.Generator | None = None,
         dtype: Any = None,
         init: str | None = None,
     ) -> None:
@@ -315,10 +322,12 @@ class MLP(Sequential):
                 f"MLP: unknown activation {activation!r}; use one of {sorted(_ACTIVATIONS)}"
             )
         layer_type, default_init = _ACTIVATIONS[activation]
-        rng = rng or default_rng()
+        generator = as_generator(rng, "MLP")  # one for all layers, so each differs
         layers: list[Module] = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             if layers:
                 layers.append(layer_type())
-            layers.append(Linear(fan_in, fan_out, rng=rng, dtype=dtype, init=init or default_init))
+            layers.append(
+                Linear(fan_in, fan_out, rng=generator, dtype=dtype, init=init or default_init)
+            )
         super().__init__(*layers)
