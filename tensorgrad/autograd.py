@@ -656,6 +656,8 @@ def grad(
             seed = np.asarray(seed._data if isinstance(seed, Tensor) else seed)
         if create_graph and not isinstance(seed, Tensor):
             seed = Tensor(np.asarray(seed))
+        if create_graph and seed.dtype != out.dtype:
+            seed = seed.astype(out.dtype)  # as at first order: the output's dtype
         if out._requires_grad:  # an output off the graph contributes nothing
             roots.append(out)
             seeds.append(seed if create_graph else np.asarray(seed, dtype=out.dtype))
@@ -665,11 +667,18 @@ def grad(
         else [None] * len(inputs)
     )
     assert grads is not None
-    return tuple(
-        Tensor(np.zeros(t.shape, t.dtype)) if g is None
-        else g if isinstance(g, Tensor) else Tensor(g)
-        for g, t in zip(grads, inputs)
-    )  # fmt: skip
+    # A rule may hand a gradient on unchanged: one array (or tensor) can reach two inputs,
+    # a repeated input, or be a grad_outputs itself. Each result gets an object of its own.
+    taken = {id(seed) for seed in seeds}
+    results = []
+    for g, t in zip(grads, inputs):
+        if g is None:
+            g = np.zeros(t.shape, t.dtype)
+        elif id(g) in taken:
+            g = g + 0 if isinstance(g, Tensor) and g._requires_grad else np.array(g)
+        taken.add(id(g))
+        results.append(g if isinstance(g, Tensor) else Tensor(g))
+    return tuple(results)
 
 
 def _as_tensors(value: Any, what: str) -> list[Any]:
@@ -803,6 +812,6 @@ def _raise_arity(node: Function, grads: Sequence[Any]) -> None:
 def _raise_freed(node: Function) -> None:
     raise RuntimeError(
         f"{node.name}: trying to backward through the graph a second time, but its saved "
-        "buffers were freed by the first backward. Pass retain_graph=True to the first "
-        "backward() if you need to call it twice."
+        "buffers were freed by the first backward() or autograd.grad(). Pass "
+        "retain_graph=True to that first call if you need to go through it twice."
     )

@@ -2,33 +2,80 @@
 ``hessian``.
 
 All are built on :func:`tensorgrad.autograd.grad`, so every derivative comes from the
-same backward rules. They nest: an argument that already requires grad (because an
-outer ``grad`` is differentiating with respect to it) is used as it is, and the result
-is then kept on the graph (``create_graph=True``) so the outer level can differentiate
-it again. An argument that does not require grad is wrapped in a fresh leaf, and the
-result is a plain tensor with no graph behind it.
+same backward rules. Each call differentiates with respect to variables of its own: a
+fresh leaf for an argument that does not require grad, and a private alias (an identity
+node) for one that does, so that a closure's use of the same tensor is not mistaken for
+a use of the variable. They nest: when the function's value depends on any tensor that
+requires grad other than the call's own fresh leaves (an outer derivative's variable,
+passed in or closed over, or a model's parameters), the result is kept on the graph
+(``create_graph=True``) so that it can be differentiated again; otherwise it is a plain
+tensor with no graph behind it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from . import autograd
-from .autograd import enable_grad
+from .autograd import Function, enable_grad
 from .ops import reshape, stack
 from .tensor import Tensor, as_array, get_default_dtype
 
 __all__ = ["grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad"]
 
 
-def _variable(x: Any, fn: str, position: int) -> Tensor:
-    """``x`` as a tensor that requires grad: itself when it already does, else a new leaf
-    over the same data (integers and Python numbers become the default float dtype)."""
-    if isinstance(x, Tensor) and x.requires_grad:
+class Alias(Function):
+    """d alias(x) = grad: the identity, as a node of its own (a variable private to one
+    derivative, over the same memory as ``x``)"""
+
+    __slots__ = ()
+
+    name = "alias"
+
+    def forward(ctx, x):
         return x
+
+    def backward(ctx, grad, xp):
+        return (grad,)
+
+
+class _Variable(Tensor):
+    """A fresh leaf made by one derivative call for an argument that did not require grad.
+
+    While its call runs it is that call's variable (and, to calls nested inside, an outer
+    one); once the call has returned, nothing can differentiate with respect to it, so a
+    graph that reaches it is not kept for its sake.
+    """
+
+    __slots__ = ()
+
+
+_ACTIVE: set[int] = set()  # ids of the fresh variables of the calls now running
+
+
+@contextmanager
+def _running(variables: Sequence[Tensor]) -> Iterator[None]:
+    fresh = [id(v) for v in variables if isinstance(v, _Variable)]
+    _ACTIVE.update(fresh)
+    try:
+        with enable_grad():
+            yield
+    finally:
+        _ACTIVE.difference_update(fresh)
+
+
+def _variable(x: Any, fn: str, position: int) -> Tensor:
+    """The variable to differentiate with respect to, standing for argument ``x``: a private
+    alias of a tensor that requires grad, else a new leaf over the same data (integers and
+    Python numbers become the default float dtype)."""
+    if isinstance(x, Tensor) and x.requires_grad:
+        with enable_grad():  # an alias records its node even under tg.no_grad()
+            return Alias.apply(x)
     data = as_array(x)
     if data.dtype.kind != "f":
         if data.dtype.kind not in "iub":
@@ -37,11 +84,40 @@ def _variable(x: Any, fn: str, position: int) -> Tensor:
                 "to numbers only"
             )
         data = data.astype(get_default_dtype())
-    return Tensor(data, requires_grad=True)
+    return _Variable(data, requires_grad=True)
+
+
+def _on_outer_graph(outputs: Sequence[Tensor], variables: Sequence[Tensor]) -> bool:
+    """Whether ``outputs`` depend on a tensor that requires grad other than the fresh leaves
+    among ``variables``: then an outer computation may differentiate what is derived from
+    them, and their graph must be kept."""
+    own = {id(v) for v in variables}
+    stack_ = [out._node for out in outputs if out._node is not None]
+    stack_ += [out for out in outputs if out._node is None and out.requires_grad]
+    seen: set[int] = set()
+    while stack_:
+        item = stack_.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, Tensor):
+            finished = isinstance(item, _Variable) and id(item) not in _ACTIVE
+            if id(item) not in own and not finished:
+                return True
+            continue
+        stack_.extend(p for p in item.parents or () if p is not None)
+    return False
 
 
 def _argnums(argnums: int | Sequence[int], count: int, fn: str) -> tuple[int, ...]:
-    numbers = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    try:
+        numbers = (operator.index(argnums),) if not isinstance(argnums, Sequence) else tuple(
+            operator.index(n) for n in argnums
+        )
+    except TypeError:
+        raise TypeError(
+            f"{fn}: argnums must be an int or a tuple of ints, got {argnums!r}"
+        ) from None
     for n in numbers:
         if not -count <= n < count:
             raise ValueError(
@@ -51,8 +127,21 @@ def _argnums(argnums: int | Sequence[int], count: int, fn: str) -> tuple[int, ..
     return tuple(n % count for n in numbers)
 
 
+def _output(value: Any, fn: str) -> Tensor:
+    """The function's result as a tensor: a tensor, a number or an array (constants, whose
+    derivative is zero); anything else is a mistake worth naming."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, int | float | np.number | np.ndarray) and not isinstance(value, bool):
+        return Tensor(as_array(value))
+    raise TypeError(
+        f"{fn}: the function returned a {type(value).__name__}; return one tensor (for "
+        "several outputs, differentiate each, or stack them with tg.stack)"
+    )
+
+
 def _scalar(value: Any, fn: str) -> Tensor:
-    value = value if isinstance(value, Tensor) else Tensor(as_array(value))
+    value = _output(value, fn)
     if value.size != 1:
         raise RuntimeError(
             f"{fn}: the function returned shape {value.shape}, but a gradient needs a scalar "
@@ -78,22 +167,25 @@ def value_and_grad(
     (tensor(5.), tensor([2., 4.]))
     """
 
+    return _value_and_grad(f, argnums, "value_and_grad")
+
+
+def _value_and_grad(
+    f: Callable[..., Any], argnums: int | Sequence[int], fn: str
+) -> Callable[..., tuple[Tensor, Any]]:
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Tensor, Any]:
-        numbers = _argnums(argnums, len(args), "grad")
+        numbers = _argnums(argnums, len(args), fn)
         args_list = list(args)
         for n in numbers:
-            args_list[n] = _variable(args[n], "grad", n)
-        # An argument that required grad on the way in belongs to an outer derivative,
-        # which will differentiate this result: keep the graph for it.
-        nested = any(isinstance(args[n], Tensor) and args[n].requires_grad for n in numbers)
-        with enable_grad():
-            value = _scalar(f(*args_list, **kwargs), "grad")
-            grads = autograd.grad(
-                value, [args_list[n] for n in numbers], create_graph=nested
-            )
+            args_list[n] = _variable(args[n], fn, n)
+        variables = [args_list[n] for n in numbers]
+        with _running(variables):
+            value = _scalar(f(*args_list, **kwargs), fn)
+            nested = _on_outer_graph([value], variables)
+            grads = autograd.grad(value, variables, create_graph=nested)
         if not nested:
             value = value.detach()
-        return value, grads[0] if isinstance(argnums, int) else grads
+        return value, grads if isinstance(argnums, Sequence) else grads[0]
 
     return value_and_grad_f
 
@@ -112,7 +204,7 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..
     >>> d3(tg.tensor(2.0))
     tensor(48.)
     """
-    value_and_grad_f = value_and_grad(f, argnums)
+    value_and_grad_f = _value_and_grad(f, argnums, "grad")
 
     def grad_f(*args: Any, **kwargs: Any) -> Any:
         return value_and_grad_f(*args, **kwargs)[1]
@@ -155,9 +247,9 @@ def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     """
     primals = tuple(_variable(xi, "hvp", i) for i, xi in enumerate(_tuple(x)))
     directions = _directions(primals, v, "hvp")
-    nested = any(isinstance(xi, Tensor) and xi.requires_grad for xi in _tuple(x))
-    with enable_grad():
+    with _running(primals):
         value = _scalar(f(*primals), "hvp")
+        nested = _on_outer_graph([value], primals)
         grads = autograd.grad(value, primals, create_graph=True)
         products = autograd.grad(grads, primals, directions, create_graph=nested)
     return products if isinstance(x, tuple | list) else products[0]
@@ -179,12 +271,11 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Tensor, Ten
     """
     xs = tuple(_variable(xi, "jvp", i) for i, xi in enumerate(_tuple(primals)))
     directions = _directions(xs, tangents, "jvp")
-    nested = any(isinstance(xi, Tensor) and xi.requires_grad for xi in _tuple(primals))
-    with enable_grad():
-        out = f(*xs)
-        if not isinstance(out, Tensor) or not out.requires_grad:
-            value = out if isinstance(out, Tensor) else Tensor(as_array(out))
-            return value, Tensor(np.zeros(value.shape, value.dtype))
+    with _running(xs):
+        out = _output(f(*xs), "jvp")
+        if not out.requires_grad:
+            return out, Tensor(np.zeros(out.shape, out.dtype))
+        nested = _on_outer_graph([out], xs)
         dummy = Tensor(np.zeros(out.shape, out.dtype), requires_grad=True)
         pulled = autograd.grad(out, xs, dummy, create_graph=True)
         (product,) = autograd.grad(pulled, dummy, directions, create_graph=nested)
@@ -207,15 +298,19 @@ def jacobian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Tensor]:
     """
 
     def jacobian_f(*args: Any, **kwargs: Any) -> Tensor:
+        if isinstance(argnums, Sequence):
+            raise TypeError(
+                f"jacobian: argnums must be one int, got {argnums!r}; take one Jacobian per "
+                "argument"
+            )
         (n,) = _argnums(argnums, len(args), "jacobian")
         args_list = list(args)
         x = args_list[n] = _variable(args[n], "jacobian", n)
-        nested = isinstance(args[n], Tensor) and args[n].requires_grad
-        with enable_grad():
-            out = f(*args_list, **kwargs)
-            out = out if isinstance(out, Tensor) else Tensor(as_array(out))
+        with _running([x]):
+            out = _output(f(*args_list, **kwargs), "jacobian")
             if not out.requires_grad:
                 return Tensor(np.zeros(out.shape + x.shape, x.dtype))
+            nested = _on_outer_graph([out], [x])
             flat = out.reshape(-1)
             rows = [
                 autograd.grad(

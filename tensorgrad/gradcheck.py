@@ -135,12 +135,14 @@ def analytic_grad(
     xs = _float64_copies(_inputs_list(inputs), requires_grad=True)
     projection = None if grad_output is None else np.asarray(grad_output, dtype=np.float64)
     out = _scalar_output(f(*xs), projection, "gradcheck")
-    if isinstance(out, Tensor) and out.requires_grad:
-        out.backward()
-    return [
-        (x.grad if x.grad is not None else np.zeros(x.shape)) if isinstance(x, Tensor) else None
-        for x in xs
-    ]
+    leaves = [x for x in xs if isinstance(x, Tensor)]
+    # Returned, not accumulated: tensors that f closes over keep their .grad untouched.
+    grads = iter(
+        autograd.grad(out, leaves)
+        if isinstance(out, Tensor) and out.requires_grad and leaves
+        else [Tensor(np.zeros(x.shape)) for x in leaves]
+    )
+    return [next(grads).data if isinstance(x, Tensor) else None for x in xs]
 
 
 def _one_sided_slopes(

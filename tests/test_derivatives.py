@@ -644,10 +644,17 @@ def test_hvp_through_an_mlp_loss_matches_differences_of_gradients() -> None:
     h = 1e-5
     gradient = tg.grad(loss)
     differences = (gradient(x + h * v).data - gradient(x - h * v).data) / (2 * h)
-    assert product.shape == x.shape and not product.requires_grad
+    # The loss depends on the model's parameters, which require grad: the product stays on
+    # the graph, so that a penalty built from it can be differentiated with respect to them.
+    assert product.shape == x.shape and product.requires_grad
     assert np.abs(product.data).max() > 1e-3  # not trivially zero
     np.testing.assert_allclose(product.data, differences, rtol=1e-5, atol=1e-8)
     assert all(p.grad is None for p in model.parameters())
+    for p in model.parameters():  # frozen parameters: nothing outside the call needs a graph
+        p.requires_grad = False
+    frozen = tg.hvp(loss, tg.tensor(x), tg.tensor(v))
+    assert not frozen.requires_grad and frozen.grad_fn is None
+    np.testing.assert_allclose(frozen.data, product.data, rtol=1e-12)
 
 
 def test_hessian_vector_product_with_respect_to_mlp_parameters() -> None:
@@ -677,3 +684,93 @@ def test_hessian_vector_product_with_respect_to_mlp_parameters() -> None:
     for product, g_plus, g_minus in zip(products, plus, minus):
         np.testing.assert_allclose(product.data, (g_plus - g_minus) / (2 * h), rtol=1e-5, atol=1e-8)
     assert all(p.grad is None for p in params)
+
+
+# --- nesting: each call has variables of its own ------------------------------------------
+
+
+def test_an_outer_variable_reaching_the_inner_call_through_another_argument() -> None:
+    def f(x: Any, y: Any) -> Any:
+        return x**2 * y**3
+
+    # d/dy (d/dx x^2 y^3) = 6 x y^2 = 108 at (2, 3), and the result carries no graph.
+    result = tg.grad(tg.grad(f, 0), 1)(tg.tensor(2.0), tg.tensor(3.0))
+    assert result.item() == pytest.approx(108.0) and not result.requires_grad
+
+
+def test_a_closure_over_the_same_tensor_is_not_the_variable() -> None:
+    x = tg.tensor(3.0, requires_grad=True)
+    # d/dy (x * y) = x, even when y is given the very tensor x.
+    assert tg.grad(lambda y: x * y)(x).item() == pytest.approx(3.0)
+    # d/dx [x * d/dy (x y)] = d/dx x^2 = 2x ("perturbation confusion" would give 4x).
+    nested = tg.grad(lambda x: x * tg.grad(lambda y: x * y)(x))
+    assert nested(tg.tensor(1.0)).item() == pytest.approx(2.0)
+    assert tg.grad(lambda x: x * tg.grad(lambda y: x * y)(3.0))(1.0).item() == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("transform", ["hvp", "jacobian", "jvp"])
+def test_a_closed_over_outer_variable_is_differentiated_through(transform: str) -> None:
+    x0, v = tg.tensor([1.0, 2.0]), tg.tensor([1.0, 1.0])
+    inner = {
+        "hvp": lambda s: tg.hvp(lambda x: s * (x**4).sum(), x0, v).sum(),  # 12 x^2 . v
+        "jacobian": lambda s: tg.jacobian(lambda x: s * x**2)(x0).sum(),  # sum 2x
+        "jvp": lambda s: tg.jvp(lambda x: s * x**2, x0, v)[1].sum(),  # 2x . v
+    }[transform]
+    expected = {"hvp": 60.0, "jacobian": 6.0, "jvp": 6.0}[transform]
+    assert tg.grad(inner)(tg.tensor(1.5)).item() == pytest.approx(expected)
+
+
+def test_a_gradient_penalty_has_the_right_gradient_for_the_weights() -> None:
+    rng = np.random.default_rng(20)
+    x = tg.tensor(rng.standard_normal((4, 3)))
+
+    def penalty(w: Any) -> Any:
+        slope = tg.grad(lambda inputs: (inputs @ w).tanh().sum())(x)
+        return (slope**2).sum()
+
+    w = rng.standard_normal((3, 1))
+    assert tg.gradcheck(penalty, [w])
+    weights = tg.tensor(w, requires_grad=True)
+    value = penalty(weights)  # closes over nothing: the weights are passed in
+    assert value.requires_grad
+    value.backward()
+    (numerical,) = tg.numerical_grad(penalty, [w])
+    np.testing.assert_allclose(weights.grad, numerical, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("returned", [[1.0], (1.0,), None, "1.0"], ids=repr)
+def test_a_function_returning_no_tensor_is_a_type_error(returned: Any) -> None:
+    with pytest.raises(TypeError, match="grad: the function returned a"):
+        tg.grad(lambda x: returned)(tg.tensor(1.0))
+    with pytest.raises(TypeError, match="jacobian: the function returned a"):
+        tg.jacobian(lambda x: returned)(tg.tensor(1.0))
+
+
+def test_argnums_errors_name_the_function() -> None:
+    with pytest.raises(TypeError, match="jacobian: argnums must be one int"):
+        tg.jacobian(lambda x, y: x * y, argnums=(0, 1))(1.0, 2.0)
+    with pytest.raises(ValueError, match="value_and_grad: argnums 2 is out of range"):
+        tg.value_and_grad(lambda x: x, argnums=2)(1.0)
+    with pytest.raises(TypeError, match="grad: argnums must be an int"):
+        tg.grad(lambda x: x, argnums=0.5)(1.0)
+    assert tg.grad(lambda x: x**2, argnums=np.int64(0))(3.0).item() == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_returned_gradients_never_share_memory(create_graph: bool) -> None:
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    seed = tg.tensor([1.0, 1.0]) if create_graph else np.ones(2)
+    # add hands its gradient on unchanged to both inputs; the input a is listed twice.
+    results = autograd.grad(a + b, [a, b, a], seed, create_graph=create_graph)
+    arrays = [r.data for r in results] + [np.asarray(seed.data if create_graph else seed)]
+    for i, first in enumerate(arrays):
+        for second in arrays[i + 1 :]:
+            assert not np.shares_memory(first, second)
+    assert all(np.array_equal(r.data, [1.0, 1.0]) for r in results)
+
+
+def test_a_seed_of_another_dtype_keeps_the_output_dtype_under_create_graph() -> None:
+    y = tg.tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    (g,) = autograd.grad(y * 2, y, tg.tensor([1.0, 1.0]), create_graph=True)
+    assert g.dtype == np.float32

@@ -247,3 +247,11 @@ def test_smooth_points_of_kinked_functions_pass():
     assert tg.gradcheck(lambda t: tg.relu(t).sum(), [tg.tensor([0.5, -1.0])]) is True
     assert tg.gradcheck(lambda t: tg.abs(t).sum(), [tg.tensor([0.5, -1.0])]) is True
     assert tg.gradcheck(lambda t: tg.max(t), [tg.tensor([1.0, 3.0, 2.0])]) is True
+
+
+def test_checking_leaves_the_grad_of_closed_over_tensors_alone() -> None:
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    x = tg.tensor([0.5, -0.5])
+    assert tg.gradcheck(lambda x: (x * w).sum(), [x])
+    assert tg.gradgradcheck(lambda x: (x * w).tanh().sum(), [x])
+    assert w.grad is None
