@@ -178,6 +178,7 @@ class Function:
 
     __slots__ = (
         "parents", "shape", "dtype", "inputs", "out", "_args", "_stamp", "_out_edited",
+        "_out_memory",
         "_pending", "_seq", "_mark", "created_at",
     )  # fmt: skip
     name = "function"
@@ -225,8 +226,13 @@ class Function:
             for i, a in enumerate(ctx._args):
                 if isinstance(a, Tensor) and version(a) > ctx._stamp:
                     _raise_modified(ctx.name, f"input {i} (shape {a.shape})")
-        if ctx.save_output and getattr(ctx, "_out_edited", False):
-            _raise_modified(ctx.name, f"its output (shape {ctx.shape})")
+        if ctx.save_output:
+            # Edited through the output tensor, or through a detached tensor sharing it.
+            memory = getattr(ctx, "_out_memory", None)
+            if getattr(ctx, "_out_edited", False) or (
+                memory is not None and version(memory) > ctx._stamp
+            ):
+                _raise_modified(ctx.name, f"its output (shape {ctx.shape})")
 
     def __repr__(self) -> str:
         return f"<{self.name}>"

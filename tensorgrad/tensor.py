@@ -238,7 +238,19 @@ class Tensor:
         >>> tg.tensor([1.0], requires_grad=True).detach().requires_grad
         False
         """
-        return share_memory(Tensor(self._data), self)
+        if self._node is None:
+            return share_memory(Tensor(self._data), self)
+        # Sharing memory goes through a bare stand-in for it, so that the detached tensor
+        # does not keep this one, and with it the whole graph, alive.
+        memory = getattr(self, "_base", None)
+        if memory is None:
+            memory = self._base = Tensor(self._data)
+            memory._version = getattr(self, "_version", 0)
+            if self._node.save_output:
+                self._node._out_memory = memory
+        alias = Tensor(self._data)
+        alias._base = memory
+        return alias
 
     def zero_grad(self) -> None:
         """Set ``.grad`` to ``None``.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -107,3 +109,25 @@ def test_where_over_a_matrix_product_lets_no_nan_through() -> None:
     assert np.isfinite(w.grad).all() and np.isfinite(x.grad).all()
     np.testing.assert_allclose(w.grad, np.log([[2.0], [3.0]]))
     np.testing.assert_allclose(x.grad, [[0.0, 0.0], [1 / 2, 2 / 3]])
+
+
+def test_a_detached_tensor_does_not_keep_the_graph_alive() -> None:
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    t = w.exp()
+    saved = weakref.ref(t.data)  # exp saves its output: the graph holds this array
+    detached = (t * w).detach()
+    del t
+    gc.collect()
+    assert saved() is None
+    np.testing.assert_allclose(detached.data, np.exp([1.0, 2.0]) * [1.0, 2.0])
+
+
+def test_an_edit_through_a_detached_tensor_is_seen_by_the_op_that_saved_the_memory() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()  # saves its output
+    z = y + 1  # keeps exp's node, not the tensor y
+    detached = y.detach()
+    del y
+    detached += 1
+    with pytest.raises(RuntimeError, match="exp: its output"):
+        z.sum().backward()
