@@ -144,17 +144,56 @@ def test_a_shared_module_appears_once():
     assert [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias"]
 
 
-def test_reassigning_a_parameter_to_a_plain_value_unregisters_it():
+def test_assigning_none_unregisters_a_parameter_or_module():
     model = Outer()
-    model.alpha = 3.0
-    assert model.alpha == 3.0
+    model.alpha = None
+    assert model.alpha is None
     assert "alpha" not in dict(model.named_parameters())
     model.head = None
     assert [name for name, _ in model.named_modules()] == ["", "inner", "inner.lin", "act"]
-    assert "head.weight" not in dict(model.named_parameters())
-    # a plain tensor is not a parameter either
-    model.beta = tg.tensor([1.0], requires_grad=True)
-    assert [name for name, _ in model.named_parameters()] == OUTER_PARAMETERS[2:5]
+    assert [name for name, _ in model.named_parameters()] == OUTER_PARAMETERS[1:5]
+    model.alpha = 3.0  # no longer registered: a plain attribute
+    assert model.alpha == 3.0 and "alpha" not in dict(model.named_parameters())
+
+
+@pytest.mark.parametrize(
+    "value", [tg.tensor([1.0], requires_grad=True), tg.tensor([1.0]), np.ones(1), 3.0, "w"]
+)
+def test_assigning_a_non_parameter_over_a_parameter_is_a_type_error(value: Any):
+    # It used to unregister the parameter silently: lin.weight = tg.tensor(...) dropped
+    # the weight from parameters(), state_dict() and so from the optimizer.
+    model = Outer()
+    alpha = model.alpha
+    kind = type(value).__name__
+    with pytest.raises(
+        TypeError,
+        match=rf"Outer: cannot assign {kind} as parameter 'alpha' \(nn\.Parameter or None "
+        r"expected\); wrap it: nn\.Parameter\(value\)",
+    ):
+        model.alpha = value
+    assert model.alpha is alpha
+    assert [name for name, _ in model.named_parameters()] == OUTER_PARAMETERS
+    linear = nn.Linear(3, 2)
+    with pytest.raises(TypeError, match=r"Linear: cannot assign Tensor as parameter 'weight'"):
+        linear.weight = tg.tensor(np.ones((3, 2)), requires_grad=True)
+    assert list(linear.state_dict()) == ["weight", "bias"]
+
+
+@pytest.mark.parametrize("value", [tg.tensor([1.0]), 3.0, lambda x: x])
+def test_assigning_a_non_module_over_a_module_is_a_type_error(value: Any):
+    model = Outer()
+    head = model.head
+    with pytest.raises(
+        TypeError,
+        match=rf"Outer: cannot assign {type(value).__name__} as child module 'head' "
+        r"\(nn\.Module or None expected\)",
+    ):
+        model.head = value
+    assert model.head is head
+    assert [name for name, _ in model.named_parameters()] == OUTER_PARAMETERS
+    del model.head  # a deliberate removal frees the name
+    model.head = value
+    assert model.head is value and "head" not in dict(model.named_modules())
 
 
 def test_reassigning_switches_between_parameter_and_module():
@@ -570,8 +609,13 @@ def test_linear_gradients_pass_gradcheck(batch, in_features, out_features, bias,
     if bias:
         inputs.append(rng.normal(size=out_features))
 
+    # gradcheck hands in its own (float64) tensors and the layer's forward reads them:
+    # unregister the parameters first, since a plain tensor may not replace a Parameter.
+    del layer.weight
+    if bias:
+        del layer.bias
+
     def f(x: Any, weight: Any, *rest: Any) -> Any:
-        # gradcheck hands in its own (float64) tensors; the layer's forward reads them
         layer.weight = weight
         if rest:
             layer.bias = rest[0]

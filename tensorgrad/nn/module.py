@@ -55,7 +55,10 @@ class Module:
     """Base class of every layer and model: subclass it, assign layers, write ``forward``.
 
     Parameters and sub-modules assigned as attributes are registered in the order they are
-    assigned; that order is the order of ``parameters()`` and of ``state_dict()``.
+    assigned; that order is the order of ``parameters()`` and of ``state_dict()``. As in
+    PyTorch, a registered name takes only a ``Parameter``, a ``Module`` or ``None``
+    (which unregisters it); anything else there, a plain tensor included, is a
+    ``TypeError``.
 
     Examples
     --------
@@ -95,16 +98,29 @@ class Module:
             )
         params, modules = registries
         # A parameter or module that replaces one of its kind keeps its place (the order
-        # of parameters() and state_dict()), as in PyTorch; anything else unregisters it.
+        # of parameters() and state_dict()), as in PyTorch; None unregisters it. Anything
+        # else over a registered name is refused: a plain tensor there would silently
+        # drop out of parameters(), state_dict() and the optimizer.
         if isinstance(value, Parameter):
             modules.pop(name, None)
             params[name] = value
         elif isinstance(value, Module):
             params.pop(name, None)
             modules[name] = value
-        else:
+        elif value is None:
             params.pop(name, None)
             modules.pop(name, None)
+        elif name in params:
+            raise TypeError(
+                f"{type(self).__name__}: cannot assign {type(value).__name__} as parameter "
+                f"{name!r} (nn.Parameter or None expected); wrap it: nn.Parameter(value)"
+            )
+        elif name in modules:
+            raise TypeError(
+                f"{type(self).__name__}: cannot assign {type(value).__name__} as child "
+                f"module {name!r} (nn.Module or None expected); delete it first "
+                f"(del module.{name}) to store something else under that name"
+            )
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
