@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tensorgrad as tg
-from tensorgrad import autograd, optim
+from tensorgrad import autograd, nn, optim
 from tensorgrad.optim.lr_scheduler import CosineAnnealingLR, LRScheduler, StepLR
 
 W0 = np.array([[0.5, -1.5, 2.0], [0.25, 3.0, -0.75]])
@@ -611,7 +611,6 @@ def test_invalid_group_option_names_the_group():
         ({param()}, TypeError, r"ordered iterable"),
         ([W0], TypeError, r"parameter 0 of group 0 is a ndarray, not a Tensor"),
         ([tg.tensor([1, 2])], TypeError, r"parameter 0 of group 0 has dtype int64; only floating"),
-        ([tg.tensor([1.0])], ValueError, r"does not require grad"),
         ([param() * 2], ValueError, r"not a leaf tensor"),
         ([{"lr": 0.1}], ValueError, r"parameter group 0 has no 'params' entry"),
         ([param(), {"params": [param()]}], TypeError, r"mixes tensors and dicts"),
@@ -620,6 +619,37 @@ def test_invalid_group_option_names_the_group():
 def test_bad_parameter_lists_are_refused(params, error, message):
     with pytest.raises(error, match=message):
         optim.SGD(params, lr=0.1)
+
+
+@pytest.mark.parametrize("make", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop])
+def test_frozen_parameters_are_accepted_and_skipped(make):
+    # Freezing a layer with requires_grad = False while passing model.parameters() is the
+    # usual PyTorch pattern; such parameters were once refused.
+    model = nn.MLP([3, 4, 2], rng=0)
+    model[0].weight.requires_grad = False
+    model[0].bias.requires_grad = False
+    opt = make(model.parameters(), lr=0.1)
+    assert sum(len(g["params"]) for g in opt.param_groups) == 4
+    frozen = [model[0].weight.data.copy(), model[0].bias.data.copy()]
+    trained = model[2].weight.data.copy()
+    x, y = tg.tensor(np.ones((5, 3))), np.array([0, 1, 0, 1, 1])
+    for _ in range(2):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        assert model[0].weight.grad is None and model[0].bias.grad is None
+        opt.step()
+    np.testing.assert_array_equal(model[0].weight.data, frozen[0])
+    np.testing.assert_array_equal(model[0].bias.data, frozen[1])
+    assert not np.array_equal(model[2].weight.data, trained)
+    assert model[0].weight not in opt.state
+    state = opt.state_dict()  # a frozen parameter has no state and round-trips
+    make(model.parameters(), lr=0.1).load_state_dict(state)
+    # Unfrozen, it trains: it was in the optimizer all along.
+    model[0].weight.requires_grad = True
+    opt.zero_grad()
+    nn.functional.cross_entropy(model(x), y).backward()
+    opt.step()
+    assert not np.array_equal(model[0].weight.data, frozen[0])
 
 
 def test_a_parameter_may_appear_only_once():

@@ -30,6 +30,9 @@ class Optimizer:
     state of a parameter before its first step) and ``_update(param, grad, state, group)``,
     which writes the update into the parameter's array in place.
 
+    A parameter that does not require grad (a frozen layer) may be passed, as in
+    PyTorch: it gets no gradient, so ``step()`` leaves it alone until it is unfrozen.
+
     An option named ``weight_decay`` is an L2 penalty added to the gradient
     (``g <- g + weight_decay * W``), unless the group sets ``decoupled_weight_decay``,
     in which case the subclass applies it to the weights itself.
@@ -139,11 +142,6 @@ class Optimizer:
         if p.dtype.kind != "f":
             raise TypeError(
                 f"{name}: {label} has dtype {p.dtype}; only floating-point tensors can be optimized"
-            )
-        if not p.requires_grad:
-            raise ValueError(
-                f"{name}: {label} does not require grad, so it would never get a gradient; "
-                "create it with requires_grad=True or leave it out"
             )
         if not p.is_leaf:
             raise ValueError(
