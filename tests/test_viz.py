@@ -201,6 +201,68 @@ def test_bad_arguments() -> None:
         tg.viz.draw_graph(tg.tensor(1.0), backend="svg")
 
 
+def test_each_graph_function_names_itself_in_its_errors() -> None:
+    x = tg.tensor(1.0, requires_grad=True)
+    for function in (tg.viz.to_dot, tg.viz.draw_graph):
+        name = function.__name__
+        with pytest.raises(TypeError, match=rf"^{name}: expected a Tensor .* got ndarray"):
+            function(np.ones(2))
+        with pytest.raises(ValueError, match=rf"^{name}: max_nodes must be at least 1, got 0"):
+            function(x * 2, max_nodes=0)
+        freed = x * 2
+        freed.backward()
+        with pytest.raises(RuntimeError, match=rf"^{name}: the graph was freed"):
+            function(freed)
+
+
+def test_names_take_only_tensors_and_say_which_entry_is_wrong() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    for function in (tg.viz.to_dot, tg.viz.draw_graph):
+        with pytest.raises(TypeError, match=rf"{function.__name__}: names\['a'\] is a ndarray, "
+                                            "not a Tensor"):  # fmt: skip
+            function((x * 2).sum(), names={"x": x, "a": np.ones(2)})
+    with pytest.raises(TypeError, match="names must be a mapping"):
+        tg.viz.to_dot(x * 2, names=[x])
+
+
+def test_after_an_in_place_edit_the_graph_is_drawn_without_gradients_and_says_why(
+    tmp_path: Path,
+) -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    w = tg.tensor([3.0, 4.0], requires_grad=True)
+    y = (x * w).sum()
+    w.data = np.array([5.0, 6.0])  # mul saved w for its backward
+    dot = tg.viz.to_dot(y, names={"x": x, "w": w, "y": y})
+    assert re.search(r'label="gradients not shown: mul: input 1 \(shape \(2,\)\) was '
+                     r'modified in place after the op saved it for backward"', dot)  # fmt: skip
+    nodes = by_title(parse_dot(dot)[0])
+    assert not any(line.startswith("grad") for lines in nodes.values() for line in lines)
+    # Forward values as the forward saw them: mul is recomputed from what it saved.
+    assert nodes["mul"] == ["shape (2,)", "data [3, 8]"] and nodes["y = sum"][-1] == "data 11"
+    assert x.grad is None and w.grad is None
+    fig = tg.viz.draw_graph(y, backend="matplotlib", path=tmp_path / "edited.png")
+    assert any(t.get_text().startswith("gradients not shown: mul") for t in fig.axes[0].texts)
+    assert_png(tmp_path / "edited.png")
+    with pytest.raises(RuntimeError, match="modified in place"):  # the engine still refuses
+        y.backward()
+
+
+def test_constant_operands_are_shown_when_kept_and_said_missing_when_not() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    out = tg.where(np.array([True, False]), x * np.array([5.0, 6.0]) + 1.0, 0.0)
+    out = tg.clip(out, 0.0, 3.0).reshape(2, 1).sum(axis=0)
+    nodes = by_title(parse_dot(tg.viz.to_dot(out))[0])
+    assert nodes["mul"][-2] == "const [5, 6]"  # mul saves its inputs for backward
+    assert nodes["add"][-2] == "constant not kept"  # add needs none, so it keeps none
+    assert nodes["where"][-3:-1] == ["const [True, False]", "constant not kept"]  # cond kept
+    assert nodes["clip"][-2] == "2 constants not kept"
+    # How an op is applied (shape, axis) is no operand: the box's shape shows it.
+    assert not any("const" in line for line in nodes["reshape"] + nodes["sum"])
+    # With show_data=False no box shows values, constant or not.
+    bare = by_title(parse_dot(tg.viz.to_dot(out, show_data=False, show_grad=False))[0])
+    assert not any("const" in line for lines in bare.values() for line in lines)
+
+
 # --- draw_graph ---------------------------------------------------------------------------
 
 
@@ -359,6 +421,28 @@ def test_plot_history_takes_a_plain_mapping_and_checks_its_arguments() -> None:
         tg.viz.plot_history(tg.viz.History())
 
 
+def test_plot_history_takes_one_name_for_metrics_and_logy_and_rejects_unknown_names() -> None:
+    fig = tg.viz.plot_history(run(), metrics="train_loss")
+    (ax,) = [ax for ax in fig.axes if ax.get_visible()]
+    assert [line.get_label() for line in ax.lines] == ["train"]
+    fig = tg.viz.plot_history(run(), logy="loss")
+    assert [ax.get_yscale() for ax in fig.axes] == ["log", "linear", "linear"]
+    fig = tg.viz.plot_history(run(), logy="val_acc")  # a metric stands for its panel
+    assert [ax.get_yscale() for ax in fig.axes] == ["linear", "log", "linear"]
+    recorded = re.escape(str(list(run())))
+    with pytest.raises(KeyError, match=rf"plot_history: no metric 't'.*{recorded}"):
+        tg.viz.plot_history(run(), metrics=["t"])
+    with pytest.raises(ValueError, match=rf"metrics is empty; choose from {recorded}"):
+        tg.viz.plot_history(run(), metrics=[])
+    with pytest.raises(ValueError, match=r"plot_history: logy names 'los', which is not drawn; "
+                                         r"the panels are \['loss', 'acc', 'lr'\]"):  # fmt: skip
+        tg.viz.plot_history(run(), logy="los")
+    with pytest.raises(ValueError, match="logy names 'lr'"):  # not among the metrics drawn
+        tg.viz.plot_history(run(), logy=["lr"], metrics=["train_loss"])
+    with pytest.raises(TypeError, match="plot_history: metrics must hold metric names"):
+        tg.viz.plot_history(run(), metrics=[1])
+
+
 # --- GradientMonitor -----------------------------------------------------------------------
 
 
@@ -424,6 +508,23 @@ def test_gradient_monitor_per_parameter_and_missing_gradients() -> None:
         tg.viz.GradientMonitor({"w": w}).plot()
 
 
+def test_gradient_monitor_refuses_bare_parameters_and_says_what_to_pass() -> None:
+    model = tg.nn.MLP([2, 3, 1])
+    fix = r"pass the model itself \(a Module\) or model.named_parameters\(\)"
+    bare = r"GradientMonitor: got a bare Tensor \(shape \(2, 3\)\).*model.parameters\(\) gives"
+    with pytest.raises(TypeError, match=rf"{bare} no names.*{fix}"):
+        tg.viz.GradientMonitor(model.parameters())
+    with pytest.raises(TypeError, match=rf"got one Tensor of shape \(3, 1\).*{fix}"):
+        tg.viz.GradientMonitor(model[2].weight)
+    with pytest.raises(TypeError, match=rf"GradientMonitor: got a int; {fix}"):
+        tg.viz.GradientMonitor(3)
+    with pytest.raises(TypeError, match=rf"expected \(name, parameter\) pairs, got a list; {fix}"):
+        tg.viz.GradientMonitor([[model[0].weight]])
+    with pytest.raises(TypeError, match="parameter names must be strings, got 0"):
+        tg.viz.GradientMonitor({0: model[0].weight})
+    assert tg.viz.GradientMonitor(model.named_parameters()).names == ["0", "2"]
+
+
 # --- plot_loss_surface and plot_decision_boundary ------------------------------------------
 
 
@@ -473,6 +574,36 @@ def test_plot_loss_surface_calls_a_scalar_loss_once_per_point_and_draws_into_giv
         tg.viz.plot_loss_surface(bowl, (0,), (0, 1))
 
 
+def test_plot_loss_surface_names_itself_and_the_fix_for_bad_losses_and_arguments() -> None:
+    nan = float("nan")
+    everywhere = r"the loss was NaN everywhere on the grid \(w1 from -1 to 1, w2 from 0 to 2\)"
+    with pytest.raises(ValueError, match=f"plot_loss_surface: {everywhere}"):
+        tg.viz.plot_loss_surface(lambda a, b: nan, (-1, 1), (0, 2), resolution=5)
+    with pytest.raises(ValueError, match="NaN everywhere"):
+        tg.viz.plot_loss_surface(lambda a, b: a * nan, (-1, 1), (0, 2), resolution=5,
+                                 vectorized=True, kind="surface")  # fmt: skip
+    with pytest.raises(ValueError, match=r"plot_loss_surface: loss_fn\(-1, 0\) returned shape "
+                                         r"\(2,\).*vectorized=True"):  # fmt: skip
+        tg.viz.plot_loss_surface(lambda a, b: tg.tensor([a, b]), (-1, 1), (0, 2), resolution=5)
+    with pytest.raises(TypeError, match=r"loss_fn\(-1, 0\) returned a NoneType"):
+        tg.viz.plot_loss_surface(lambda a, b: None, (-1, 1), (0, 2), resolution=5)
+    with pytest.raises(ValueError, match=r"plot_loss_surface: trajectory must be shape \(steps, "
+                                         r"2\).*got shape \(2,\)"):  # fmt: skip
+        tg.viz.plot_loss_surface(bowl, (-1, 1), (-1, 1), resolution=5, trajectory=[0.0, 0.0])
+    with pytest.raises(ValueError, match=r"got shape \(0,\)"):
+        tg.viz.plot_loss_surface(bowl, (-1, 1), (-1, 1), resolution=5, trajectory=[])
+    with pytest.raises(ValueError, match=r"plot_loss_surface: resolution must be at least 2 "
+                                         r"\(grid points per axis\), got 1"):  # fmt: skip
+        tg.viz.plot_loss_surface(bowl, (-1, 1), (-1, 1), resolution=1)
+    with pytest.raises(TypeError, match="plot_loss_surface: resolution must be an int"):
+        tg.viz.plot_loss_surface(bowl, (-1, 1), (-1, 1), resolution=5.5)
+    # A loss one element long, and a trajectory of tensors, are fine.
+    path = [tg.tensor([0.0, 0.0]), tg.tensor([0.5, 0.1])]
+    fig = tg.viz.plot_loss_surface(lambda a, b: tg.tensor([bowl(a, b)]), (-1, 1), (-1, 1),
+                                   resolution=3, kind="contour", trajectory=path)  # fmt: skip
+    assert list(fig.axes[0].lines[1].get_xdata()) == [0.0, 0.5]
+
+
 def test_plot_decision_boundary_colours_the_classes_and_restores_training_mode(
     tmp_path: Path,
 ) -> None:
@@ -507,6 +638,28 @@ def test_plot_decision_boundary_with_test_points_and_a_binary_logit() -> None:
         tg.viz.plot_decision_boundary(lambda p: p[:, 0], X, y, X_test=X)
     with pytest.raises(ValueError, match=r"must be \(n, 2\)"):
         tg.viz.plot_decision_boundary(lambda p: p[:, 0], np.ones((4, 3)), y)
+
+
+def test_plot_decision_boundary_wants_integer_class_labels() -> None:
+    def model(points):
+        return points[:, 0]
+
+    X = np.array([[-1.0, 0.0], [-2.0, 1.0], [1.0, 0.0], [2.0, -1.0]])
+    fig = tg.viz.plot_decision_boundary(model, X, np.array([0.0, 0.0, 1.0, 1.0]), resolution=5)
+    assert fig.axes[0].get_title() == "Decision boundary (accuracy 100.0%)"  # whole floats
+    with pytest.raises(ValueError, match=r"plot_decision_boundary: classes must be integer class "
+                                         r"labels \(0, 1, ...\), got 0.7"):  # fmt: skip
+        tg.viz.plot_decision_boundary(model, X, np.array([0.0, 0.7, 1.0, 1.0]))
+    with pytest.raises(ValueError, match="got nan"):
+        tg.viz.plot_decision_boundary(model, X, np.array([0.0, np.nan, 1.0, 1.0]))
+    with pytest.raises(ValueError, match=r"integer class labels.*got 0.5"):  # held-out points too
+        tg.viz.plot_decision_boundary(model, X, [0, 0, 1, 1], X[:1], np.array([0.5]))
+    with pytest.raises(TypeError, match="integer class labels, got dtype <U1"):
+        tg.viz.plot_decision_boundary(model, X, np.array(list("aabb")))
+    with pytest.raises(IndexError, match="class labels must be 0 or more, got -1"):
+        tg.viz.plot_decision_boundary(model, X, np.array([0, -1, 1, 1]))
+    with pytest.raises(ValueError, match="plot_decision_boundary: resolution must be at least 2"):
+        tg.viz.plot_decision_boundary(model, X, [0, 0, 1, 1], resolution=1)
 
 
 # --- the examples --------------------------------------------------------------------------

@@ -76,7 +76,8 @@ def draw_layered(graph: Graph, path: str | Path | None, title: str | None) -> Fi
     column_widths = [max(widths[i] for i in column) for column in columns]
     row = max(heights) + GAP_Y
     rows = max(len(column) for column in columns)
-    header = [(text, size) for text, size in ((title, 11.0), (graph.caption, 9.0)) if text]
+    header = [(line, size) for text, size in ((title, 11.0), (graph.caption, 9.0)) if text
+              for line in text.split("\n")]  # fmt: skip
     header_height = sum(1.6 * size / 72 for _, size in header)
     footer_height = 1.8 * 8 / 72
     text_width = max([len(text) * 0.55 * size / 72 for text, size in header]

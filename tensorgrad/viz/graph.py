@@ -53,13 +53,16 @@ class Graph:
     nodes: list[Node]
     edges: list[tuple[int, int]]
     total: int  # nodes in the whole graph, shown or not
+    notes: list[str] = field(default_factory=list)  # what the drawing leaves out, and why
 
     @property
     def caption(self) -> str:
+        """The drawing's label: one line per note, lines separated by newlines."""
         shown = sum(node.kind != "more" for node in self.nodes)
-        if shown == self.total:
-            return ""
-        return f"showing the {shown} nodes nearest the output, of {self.total}"
+        lines = list(self.notes)
+        if shown != self.total:
+            lines.append(f"showing the {shown} nodes nearest the output, of {self.total}")
+        return "\n".join(lines)
 
 
 def trace(
@@ -69,12 +72,21 @@ def trace(
     max_nodes: int = MAX_NODES,
     max_elements: int = MAX_ELEMENTS,
     names: Mapping[str, Tensor] | None = None,
+    caller: str = "to_dot",
 ) -> Graph:
-    """Walk the graph behind ``tensor`` (iteratively) and label the nodes nearest to it."""
+    """Walk the graph behind ``tensor`` (iteratively) and label the nodes nearest to it.
+
+    ``caller`` is the public function that asked, named in every error.
+    """
     if not isinstance(tensor, Tensor):
-        raise TypeError(f"draw_graph: expected a Tensor, got {type(tensor).__name__}")
+        raise TypeError(
+            f"{caller}: expected a Tensor (the output whose graph to draw), got "
+            f"{type(tensor).__name__}; make the inputs with tg.tensor(..., requires_grad=True) "
+            "and pass the result computed from them"
+        )
     if max_nodes < 1:
-        raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
+        raise ValueError(f"{caller}: max_nodes must be at least 1, got {max_nodes}")
+    labels = _labels(names, caller)
     root = tensor._node or tensor
     # Breadth first from the output, so that a capped drawing keeps what is nearest to it.
     order: list[Any] = [root]
@@ -86,7 +98,7 @@ def trace(
             continue
         if obj.parents is None:
             raise RuntimeError(
-                f"draw_graph: the graph was freed by backward() (at the {obj.name} node), so "
+                f"{caller}: the graph was freed by backward() (at the {obj.name} node), so "
                 "its values and gradients are gone. Draw the graph before calling backward(), "
                 "or call backward(retain_graph=True)."
             )
@@ -108,8 +120,8 @@ def trace(
         ),
     )
     values = _Values(tensor, order) if show_data else None
-    grads = _gradients(tensor, shown) if show_grad else {}
-    labels = {id(t._node or t): name for name, t in (names or {}).items()}
+    notes: list[str] = []
+    grads = _gradients(tensor, shown, notes) if show_grad else {}
     nodes = [
         _label(obj, obj is root, labels.get(id(obj)), values, grads, max_elements) for obj in shown
     ]
@@ -119,15 +131,36 @@ def trace(
     index = {id(obj): i + bool(cut) for i, obj in enumerate(shown)}
     pairs = [(index[a], index[b]) for a, b in edges if a in index and b in index]
     pairs += sorted({(0, index[b]) for a, b in edges if a not in index and b in index})
-    return Graph(nodes, sorted(pairs), len(order))
+    return Graph(nodes, sorted(pairs), len(order), notes)
+
+
+def _labels(names: Mapping[str, Tensor] | None, caller: str) -> dict[int, str]:
+    """The name of each named node, by its id; only tensors can be named."""
+    if names is None:
+        return {}
+    if not isinstance(names, Mapping):
+        raise TypeError(
+            f"{caller}: names must be a mapping of names to tensors, e.g. {{'x': x}} or "
+            f"dict(model.named_parameters()), got {type(names).__name__}"
+        )
+    labels = {}
+    for name, t in names.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"{caller}: names[{name!r}] is a {type(t).__name__}, not a Tensor; name the "
+                "tensors of the graph themselves (a NumPy array is not part of any graph)"
+            )
+        labels[id(t._node or t)] = str(name)
+    return labels
 
 
 class _Values:
     """Forward values of the nodes, from wherever the graph kept them.
 
     A node's value is known when it saved its output, when a consumer saved its inputs,
-    or for the drawn tensor and the leaves; otherwise it is recomputed from its inputs
-    when those are known and the op's forward takes exactly its operands.
+    or for the drawn tensor and the leaves; otherwise it is recomputed, when the op's
+    forward takes exactly its operands, from the inputs it saved (as the forward saw
+    them) or else from those of its inputs whose values are known.
     """
 
     def __init__(self, tensor: Tensor, order: list[Any]) -> None:
@@ -147,10 +180,12 @@ class _Values:
         value = self.known.get(id(node))
         if value is not None or depth > _RECOMPUTE_DEPTH or not _takes_operands_only(node):
             return value
+        if node.save_inputs and node.inputs is not None:  # as the forward saw them, even
+            return self._recompute(node, list(node.inputs))  # if a leaf was edited since
         operands = []
-        for i, parent in enumerate(node.parents):
+        for parent in node.parents:
             if parent is None:
-                operand = node.inputs[i] if node.save_inputs and node.inputs is not None else None
+                operand = None
             elif isinstance(parent, Function):
                 operand = self.get(parent, depth + 1)
             else:
@@ -158,6 +193,9 @@ class _Values:
             if operand is None:
                 return None
             operands.append(operand)
+        return self._recompute(node, operands)
+
+    def _recompute(self, node: Function, operands: list[Any]) -> np.ndarray:
         with np.errstate(all="ignore"):  # the forward already warned once, if at all
             value = np.asarray(type(node).__new__(type(node)).forward(*operands))
         self.known[id(node)] = value
@@ -175,16 +213,26 @@ def _takes_operands_only(node: Function) -> bool:
     )
 
 
-def _gradients(tensor: Tensor, shown: list[Any]) -> dict[int, np.ndarray]:
+def _gradients(tensor: Tensor, shown: list[Any], notes: list[str]) -> dict[int, np.ndarray]:
     """d tensor / d node for every shown node (the sum of ``tensor`` if it is not a scalar),
-    captured by a backward pass that keeps the graph and leaves every ``.grad`` alone."""
+    captured by a backward pass that keeps the graph and leaves every ``.grad`` alone.
+
+    When the engine refuses that backward (a saved tensor was edited in place since the
+    forward), there are no gradients to show: ``notes`` gets the reason and the drawing
+    goes on without them, since it is the way to see what happened.
+    """
     if not tensor.requires_grad:
         return {}
     inputs = [
         Tensor._from_node(np.empty(0), obj) if isinstance(obj, Function) else obj for obj in shown
     ]
     seed = np.ones_like(tensor._data)
-    grads = run_backward([tensor], [seed], retain_graph=True, inputs=inputs)
+    try:
+        grads = run_backward([tensor], [seed], retain_graph=True, inputs=inputs)
+    except RuntimeError as error:
+        reason = str(error).split(", so ")[0].split(". ")[0].rstrip(".")
+        notes.append(f"gradients not shown: {reason}")
+        return {}
     assert grads is not None
     return {id(obj): g for obj, g in zip(shown, grads) if g is not None}
 
@@ -213,10 +261,8 @@ def _label(
         value = values.get(obj) if isinstance(obj, Function) else obj._data
         shown = "not kept" if value is None else _format(value, max_elements)
         lines.append(("data", "data " + shown))
-        if isinstance(obj, Function) and obj.save_inputs and obj.inputs is not None:
-            for parent, operand in zip(obj.parents, obj.inputs):
-                if parent is None and isinstance(operand, np.ndarray | int | float | np.generic):
-                    lines.append(("info", "const " + _format(np.asarray(operand), max_elements)))
+        if isinstance(obj, Function):
+            lines += [("info", text) for text in _constants(obj, max_elements)]
     grad = grads.get(id(obj))
     if grad is not None:
         lines.append(("grad", "grad " + _format(grad, max_elements)))
@@ -224,6 +270,56 @@ def _label(
         if stored is not None and not np.allclose(stored, grad, equal_nan=True):
             lines.append(("grad", ".grad " + _format(stored, max_elements) + " (accumulated)"))
     return Node("root" if is_root else kind, lines)
+
+
+# Parameters of an op's forward that say how to apply it rather than what it is applied
+# to; passed positionally they look like constant operands, but their effect is in the
+# box's shape already.
+_SETTINGS = frozenset({"axis", "axes", "keepdims", "shape", "index", "dtype", "pad_width"})
+_CONSTANT = np.ndarray | int | float | np.generic
+
+
+def _constants(node: Function, max_elements: int) -> list[str]:
+    """A line for each constant operand of ``node`` (one that is not in the graph).
+
+    Its value when the node kept it, for backward (``save_inputs``) or on ``ctx``
+    under the name of the forward's parameter (``where`` keeps ``cond``); a node of an
+    op that needs no input for its backward (``x + 1.0``) keeps nothing, which the box
+    says rather than leave the operand out silently.
+    """
+    names = _operand_names(node)
+    kept = node.inputs if node.save_inputs and node.inputs is not None else None
+    lines, missing = [], 0
+    for i, parent in enumerate(node.parents):
+        name = names[i] if i < len(names) else ""
+        if parent is not None or name in _SETTINGS:
+            continue
+        if kept is not None:
+            value = kept[i]
+        elif name and name in getattr(type(node), "__slots__", ()):
+            value = getattr(node, name, None)
+        else:
+            missing += 1
+            continue
+        if isinstance(value, _CONSTANT):
+            lines.append("const " + _format(np.asarray(value), max_elements))
+    if missing:
+        lines.append("constant not kept" if missing == 1 else f"{missing} constants not kept")
+    return lines
+
+
+def _operand_names(node: Function) -> list[str]:
+    """The names of the forward's positional parameters, up to any ``*arrays``."""
+    try:
+        parameters = list(inspect.signature(type(node).forward).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return []
+    names = []
+    for parameter in parameters:
+        if parameter.kind is not parameter.POSITIONAL_OR_KEYWORD:
+            break
+        names.append(parameter.name)
+    return names
 
 
 def _format(array: np.ndarray, max_elements: int) -> str:
@@ -265,6 +361,13 @@ _DEFAULT_NODE = {"shape": "box", "style": "rounded,filled", "fontname": "Helveti
 _DEFAULT_EDGE = {"color": "#555555", "arrowsize": "0.7"}
 
 
+def _dot_string(text: str) -> str:
+    """``text`` inside a quoted DOT string: quotes and backslashes escaped, and each
+    newline as Graphviz's ``\\n`` (a centred line break)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return "\\n".join(escaped.split("\n"))
+
+
 def _dot_attrs(attrs: Mapping[str, str]) -> str:
     return ", ".join(
         f"{key}={value}" if value.startswith("<") else f'{key}="{value}"'
@@ -288,9 +391,13 @@ def to_dot(
     value, with ``show_grad`` ``d tensor / d node`` (of ``tensor.sum()`` if it is not a
     scalar); values with more than ``max_elements`` elements are shown by their norm.
     A value no op kept for backward and that cannot be recomputed shows as "not
-    kept". Only the ``max_nodes`` nodes nearest to ``tensor`` are drawn; one dashed box
-    stands for the rest, and the graph's label says so. Render the text with
-    ``dot -Tpng`` or any Graphviz viewer.
+    kept". An operand that is not part of the graph (the ``2`` of ``x * 2``) shows as
+    ``const 2`` when the op kept it, and as "constant not kept" when the op needs no
+    input for its backward and so kept nothing (``x + 1.0``). Only the ``max_nodes``
+    nodes nearest to ``tensor`` are drawn; one dashed box stands for the rest, and the
+    graph's label says so. When a tensor the graph saved was edited in place since, the
+    engine refuses the backward that finds the gradients: the drawing then has none,
+    and its label says why. Render the text with ``dot -Tpng`` or any Graphviz viewer.
 
     Parameters
     ----------
@@ -305,7 +412,8 @@ def to_dot(
         Values up to this many elements are written out (default 4).
     names : mapping of str to Tensor, optional
         Names for tensors in the graph, leaves or intermediate results, e.g.
-        ``{"x": x, "p": p}`` or ``dict(model.named_parameters())``.
+        ``{"x": x, "p": p}`` or ``dict(model.named_parameters())``; anything but a
+        tensor there is a ``TypeError``.
 
     Returns
     -------
@@ -321,9 +429,10 @@ def to_dot(
     >>> dot.count("->"), "y = mul" in dot, "grad 4" in dot
     (2, True, True)
     """
-    graph = trace(tensor, show_data, show_grad, max_nodes, max_elements, names)
+    graph = trace(tensor, show_data, show_grad, max_nodes, max_elements, names, "to_dot")
     lines = ["digraph tensorgrad {"]
-    graph_attrs = dict(_GRAPH_ATTRS, label=graph.caption) if graph.caption else _GRAPH_ATTRS
+    caption = _dot_string(graph.caption)
+    graph_attrs = dict(_GRAPH_ATTRS, label=caption) if caption else _GRAPH_ATTRS
     lines.append(f"  graph [{_dot_attrs(graph_attrs)}];")
     lines.append(f"  node [{_dot_attrs(_DEFAULT_NODE)}];")
     lines.append(f"  edge [{_dot_attrs(_DEFAULT_EDGE)}];")
@@ -351,9 +460,10 @@ def graphviz_available() -> bool:
 def _to_digraph(graph: Graph) -> Any:
     import graphviz
 
+    caption = _dot_string(graph.caption)  # graphviz keeps quotes that are escaped already
     digraph = graphviz.Digraph(
         "tensorgrad",
-        graph_attr=dict(_GRAPH_ATTRS, label=graph.caption) if graph.caption else _GRAPH_ATTRS,
+        graph_attr=dict(_GRAPH_ATTRS, label=caption) if caption else _GRAPH_ATTRS,
         node_attr=_DEFAULT_NODE,
         edge_attr=_DEFAULT_EDGE,
     )
@@ -418,7 +528,7 @@ def draw_graph(
         raise ValueError(
             f"draw_graph: unknown backend {backend!r}; use 'auto', 'graphviz' or 'matplotlib'"
         )
-    graph = trace(tensor, show_data, show_grad, max_nodes, max_elements, names)
+    graph = trace(tensor, show_data, show_grad, max_nodes, max_elements, names, "draw_graph")
     if backend == "graphviz" or (backend == "auto" and graphviz_available()):
         if not graphviz_available():
             raise ImportError(

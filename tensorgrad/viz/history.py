@@ -143,8 +143,8 @@ def plot_history(
     history: History | Mapping[str, Sequence[float]],
     path: str | Path | None = None,
     smooth: float = 0.0,
-    logy: bool | Iterable[str] = False,
-    metrics: Iterable[str] | None = None,
+    logy: bool | str | Iterable[str] = False,
+    metrics: str | Iterable[str] | None = None,
     xlabel: str = "epoch",
     title: str | None = None,
 ) -> Figure:
@@ -164,11 +164,13 @@ def plot_history(
         Weight in ``[0, 1)`` of an exponential moving average (TensorBoard's
         smoothing); when positive, the raw curves are drawn faintly behind the smooth
         ones.
-    logy : bool or iterable of str
+    logy : bool, str or iterable of str
         ``True`` draws the loss panels (metrics whose name contains "loss") on a log
-        scale; an iterable names the panels to draw so (e.g. ``["loss", "lr"]``).
-    metrics : iterable of str, optional
-        Only these metric names (default: all).
+        scale; a name or an iterable of names chooses the panels to draw so (e.g.
+        ``"loss"`` or ``["loss", "lr"]``; a metric's full name, ``"train_loss"``, stands
+        for its panel). A name that is not drawn is a ``ValueError``.
+    metrics : str or iterable of str, optional
+        Only this metric or these (default: all); a name not recorded is a ``KeyError``.
     xlabel : str
         The label of the x-axis ("epoch", "step", ...).
     title : str, optional
@@ -192,19 +194,34 @@ def plot_history(
     """
     if not 0 <= smooth < 1:
         raise ValueError(f"plot_history: smooth must be in [0, 1), got {smooth}")
-    names = list(history if metrics is None else metrics)
+    if not history:
+        raise ValueError("plot_history: the history holds no metric yet; record some first")
+    recorded = list(history)
+    names = recorded if metrics is None else _selection(metrics, "metrics")
     for name in names:
         if name not in history:
-            raise KeyError(f"plot_history: no metric {name!r}; recorded: {sorted(history)}")
+            raise KeyError(f"plot_history: no metric {name!r}; the metrics recorded are "
+                           f"{recorded}")  # fmt: skip
     if not names:
-        raise ValueError("plot_history: the history holds no metric yet")
+        raise ValueError(f"plot_history: metrics is empty; choose from {recorded}, or leave "
+                         "it out to plot them all")  # fmt: skip
     panels: dict[str, list[str]] = {}
     for name in names:
         panels.setdefault(_split(name)[1], []).append(name)
     if isinstance(logy, bool):
         log_panels = {metric for metric in panels if logy and "loss" in metric}
     else:
-        log_panels = set(logy)
+        log_panels = set()
+        for name in _selection(logy, "logy"):
+            if name in panels:
+                log_panels.add(name)
+            elif name in names:  # a metric stands for its panel
+                log_panels.add(_split(name)[1])
+            else:
+                raise ValueError(
+                    f"plot_history: logy names {name!r}, which is not drawn; the panels are "
+                    f"{list(panels)} and the metrics {names}"
+                )
 
     plt = pyplot()
     columns = min(len(panels), 3)
@@ -218,6 +235,22 @@ def plot_history(
     if title:
         fig.suptitle(title)
     return finish(fig, path)
+
+
+def _selection(names: str | Iterable[str], what: str) -> list[str]:
+    """A list of names from one name or an iterable of them (a string is one name)."""
+    if isinstance(names, str):
+        return [names]
+    try:
+        selection = list(names)
+    except TypeError:
+        raise TypeError(f"plot_history: {what} must be a name or a list of names, got "
+                        f"{type(names).__name__}") from None  # fmt: skip
+    for name in selection:
+        if not isinstance(name, str):
+            raise TypeError(f"plot_history: {what} must hold metric names (str), got "
+                            f"{name!r}")  # fmt: skip
+    return selection
 
 
 def _draw_panel(

@@ -39,7 +39,8 @@ class GradientMonitor:
     Parameters
     ----------
     model : Module, mapping of str to Tensor, or iterable of (str, Tensor)
-        What to watch: a module's ``named_parameters()`` or the pairs themselves.
+        What to watch: a module, its ``named_parameters()`` or such pairs. Bare tensors
+        (``model.parameters()``) have no names to report layers by: a ``TypeError``.
     by : {"layer", "parameter"}
         Group the parameters by layer (the part of the name before the last dot, so
         ``0.weight`` and ``0.bias`` form layer ``0``) or watch each one on its own.
@@ -80,20 +81,11 @@ class GradientMonitor:
     ) -> None:
         if by not in ("layer", "parameter"):
             raise ValueError(f"GradientMonitor: by must be 'layer' or 'parameter', got {by!r}")
-        if hasattr(model, "named_parameters"):
-            pairs = list(model.named_parameters())
-        elif isinstance(model, Mapping):
-            pairs = list(model.items())
-        else:
-            pairs = list(model)
+        pairs = _named_parameters(model)
         if not pairs:
             raise ValueError("GradientMonitor: the model has no parameters to watch")
         self.groups: dict[str, list[Tensor]] = {}
         for name, parameter in pairs:
-            if not isinstance(parameter, Tensor):
-                raise TypeError(
-                    f"GradientMonitor: {name} is a {type(parameter).__name__}, not a Tensor"
-                )
             key = (name.rpartition(".")[0] or name) if by == "layer" else name
             self.groups.setdefault(key, []).append(parameter)
         self.names = list(self.groups)
@@ -217,6 +209,53 @@ class GradientMonitor:
 
     def __repr__(self) -> str:
         return f"GradientMonitor({len(self.names)} layers, {len(self.steps)} records)"
+
+
+_WHAT_TO_PASS = "pass the model itself (a Module) or model.named_parameters()"
+
+
+def _named_parameters(model: Any) -> list[tuple[str, Tensor]]:
+    """The (name, parameter) pairs of a module, a mapping or an iterable of pairs."""
+    if hasattr(model, "named_parameters"):
+        return list(model.named_parameters())
+    if isinstance(model, Mapping):
+        items = list(model.items())
+    elif isinstance(model, Tensor):
+        raise TypeError(f"GradientMonitor: got one Tensor of shape {model.shape}, which has "
+                        f"no name to report it by; {_WHAT_TO_PASS}, or {{'w': w}}")  # fmt: skip
+    else:
+        try:
+            items = list(model)
+        except TypeError:
+            raise TypeError(
+                f"GradientMonitor: got a {type(model).__name__}; {_WHAT_TO_PASS}"
+            ) from None
+    pairs = []
+    for item in items:
+        if isinstance(item, Tensor):
+            raise TypeError(
+                f"GradientMonitor: got a bare Tensor (shape {item.shape}) where a (name, "
+                "parameter) pair was expected: model.parameters() gives no names to report "
+                f"layers by; {_WHAT_TO_PASS}"
+            )
+        if not (isinstance(item, tuple | list) and len(item) == 2):
+            raise TypeError(
+                f"GradientMonitor: expected (name, parameter) pairs, got a "
+                f"{type(item).__name__}; {_WHAT_TO_PASS}"
+            )
+        name, parameter = item
+        if not isinstance(name, str):
+            raise TypeError(
+                f"GradientMonitor: parameter names must be strings, got {name!r} "
+                f"({type(name).__name__}); {_WHAT_TO_PASS}"
+            )
+        if not isinstance(parameter, Tensor):
+            raise TypeError(
+                f"GradientMonitor: {name} is a {type(parameter).__name__}, not a Tensor; "
+                f"{_WHAT_TO_PASS}"
+            )
+        pairs.append((name, parameter))
+    return pairs
 
 
 def _describe(name: str, module: Any) -> str:

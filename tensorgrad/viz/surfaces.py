@@ -29,8 +29,54 @@ def _grid_axis(values: Sequence[float], resolution: int, what: str) -> np.ndarra
     return np.linspace(array[0], array[1], resolution) if array.size == 2 else array
 
 
-def _number(value: Any) -> float:
-    return float(np.asarray(value.data if isinstance(value, Tensor) else value))
+def _check_resolution(resolution: Any, caller: str) -> None:
+    if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer):
+        raise TypeError(f"{caller}: resolution must be an int (grid points per axis), got "
+                        f"{type(resolution).__name__}")  # fmt: skip
+    if resolution < 2:
+        raise ValueError(f"{caller}: resolution must be at least 2 (grid points per axis), "
+                         f"got {resolution}")  # fmt: skip
+
+
+def _number(value: Any, a: float, b: float) -> float:
+    """The loss ``loss_fn(a, b)`` returned, as a float: a number or a one-element tensor."""
+    try:
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    except (TypeError, ValueError):
+        array = np.asarray(None)  # ragged: not a number either
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"plot_loss_surface: loss_fn({a:.4g}, {b:.4g}) returned a {type(value).__name__}; "
+            "it must return a number or a one-element tensor"
+        )
+    if array.size != 1:
+        raise ValueError(
+            f"plot_loss_surface: loss_fn({a:.4g}, {b:.4g}) returned shape {array.shape}; it "
+            "must return one number (reduce it, e.g. with .mean()), or, if it computes the "
+            "whole grid at once, pass vectorized=True"
+        )
+    return float(array.reshape(()))
+
+
+def _trajectory(trajectory: Any) -> np.ndarray | None:
+    """The optimiser's path as an array of shape (steps, 2)."""
+    if trajectory is None:
+        return None
+    if isinstance(trajectory, Tensor):
+        trajectory = trajectory.data
+    try:
+        points = np.asarray(trajectory, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            "plot_loss_surface: trajectory must be an array of shape (steps, 2), one (w1, w2) "
+            f"point per step, got a {type(trajectory).__name__} that is not numeric"
+        ) from None
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) == 0:
+        raise ValueError(
+            "plot_loss_surface: trajectory must be shape (steps, 2), one (w1, w2) point per "
+            f"step, got shape {points.shape}; for a single point pass [[w1, w2]]"
+        )
+    return points
 
 
 def plot_loss_surface(
@@ -50,7 +96,8 @@ def plot_loss_surface(
 
     ``loss_fn(w1, w2)`` is evaluated (under ``tg.no_grad()``) at every point of the
     grid spanned by ``w1_range`` and ``w2_range``; it returns a number or a
-    one-element tensor. The contour map marks the grid's lowest point with a star and
+    one-element tensor (anything else is a ``ValueError``, as is a loss that is NaN
+    everywhere on the grid). The contour map marks the grid's lowest point with a star and
     can overlay an optimiser's ``trajectory``; the surface shows the shape in 3-D
     (plateaus, valleys, saddles: whether the loss is convex).
 
@@ -62,12 +109,12 @@ def plot_loss_surface(
     w1_range, w2_range : sequence of float
         ``(lo, hi)`` spanned by ``resolution`` points, or the grid values themselves.
     resolution : int
-        Grid points per axis for ``(lo, hi)`` ranges.
+        Grid points per axis for ``(lo, hi)`` ranges, at least 2.
     kind : {"both", "contour", "surface"}
         What to draw.
     vectorized : bool
         Call ``loss_fn`` once on the whole grid instead of once per point.
-    trajectory : array-like of shape (n, 2), optional
+    trajectory : array-like of shape (steps, 2), optional
         Points ``(w1, w2)`` visited by an optimiser, drawn on the contour map.
     labels : tuple of str
         Names of the two parameters, for the axes.
@@ -94,6 +141,8 @@ def plot_loss_surface(
     """
     if kind not in _KINDS:
         raise ValueError(f"plot_loss_surface: unknown kind {kind!r}; use one of {_KINDS}")
+    _check_resolution(resolution, "plot_loss_surface")
+    points = _trajectory(trajectory)
     w1 = _grid_axis(w1_range, resolution, "w1_range")
     w2 = _grid_axis(w2_range, resolution, "w2_range")
     W1, W2 = np.meshgrid(w1, w2)  # rows follow w2, columns w1
@@ -107,8 +156,16 @@ def plot_loss_surface(
                     f"{W1.shape}, got {Z.shape}"
                 )
         else:
-            Z = np.array([[_number(loss_fn(a, b)) for a, b in zip(row1, row2)]
+            Z = np.array([[_number(loss_fn(a, b), a, b) for a, b in zip(row1, row2)]
                           for row1, row2 in zip(W1, W2)])  # fmt: skip
+    if not np.isfinite(Z).any():
+        everywhere = "NaN" if np.isnan(Z).all() else "NaN or infinite"
+        raise ValueError(
+            f"plot_loss_surface: the loss was {everywhere} everywhere on the grid (w1 from "
+            f"{w1[0]:.4g} to {w1[-1]:.4g}, w2 from {w2[0]:.4g} to {w2[-1]:.4g}), so there is "
+            "nothing to draw; check loss_fn at one point of the grid, or choose ranges where "
+            "it is defined"
+        )
 
     plt = pyplot()
     wanted = 2 if kind == "both" else 1
@@ -130,7 +187,7 @@ def plot_loss_surface(
         axes_titles = (title or "",) * 2
     axes = list(axes)
     if kind in ("contour", "both"):
-        _contour(axes.pop(0), fig, W1, W2, Z, trajectory, labels, axes_titles[0])
+        _contour(axes.pop(0), fig, W1, W2, Z, points, labels, axes_titles[0])
     if kind in ("surface", "both"):
         ax = axes.pop(0)
         ax.plot_surface(W1, W2, Z, cmap="viridis", linewidth=0, antialiased=True, alpha=0.95)
@@ -145,7 +202,7 @@ def _contour(
     W1: np.ndarray,
     W2: np.ndarray,
     Z: np.ndarray,
-    trajectory: Any,
+    points: np.ndarray | None,
     labels: tuple[str, str],
     title: str,
 ) -> None:
@@ -165,8 +222,7 @@ def _contour(
         clip_on=False,
         zorder=3,
     )
-    if trajectory is not None:
-        points = np.asarray(trajectory, dtype=np.float64)
+    if points is not None:
         ax.plot(points[:, 0], points[:, 1], color="C3", marker=".", markersize=4,
                 label=f"trajectory ({len(points) - 1} steps)")  # fmt: skip
         ax.plot(*points[0], marker="o", markersize=8, color="C3", markerfacecolor="white",
@@ -204,11 +260,12 @@ def plot_decision_boundary(
     X : array-like of shape (n, 2)
         The (training) points; with ``X_test`` they set the extent of the plane.
     y : array-like of int, shape (n,)
-        Their classes.
+        Their classes, 0, 1, 2, ...; floats must hold whole numbers (``1.0``), anything
+        else (``0.7``) is a ``ValueError``.
     X_test, y_test : array-like, optional
         Held-out points and their classes, drawn as triangles.
     resolution : int
-        Grid points along each axis.
+        Grid points along each axis, at least 2.
     margin : float
         How far the plane extends beyond the data, as a fraction of its range.
     labels : tuple of str
@@ -234,6 +291,7 @@ def plot_decision_boundary(
     >>> fig.axes[0].get_title()
     'Decision boundary (accuracy 100.0%)'
     """
+    _check_resolution(resolution, "plot_decision_boundary")
     sets = [("", *_points(X, y))]
     if (X_test is None) != (y_test is None):
         raise ValueError("plot_decision_boundary: give both X_test and y_test, or neither")
@@ -284,13 +342,33 @@ def plot_decision_boundary(
 
 def _points(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=np.float64)
-    y = np.asarray(y.data if isinstance(y, Tensor) else y).astype(np.int64)
+    y = np.asarray(y.data if isinstance(y, Tensor) else y)
     if X.ndim != 2 or X.shape[1] != 2 or y.shape != (len(X),):
         raise ValueError(
             f"plot_decision_boundary: points must be (n, 2) and classes (n,), got {X.shape} "
             f"and {y.shape}"
         )
-    return X, y
+    return X, _classes(y)
+
+
+def _classes(y: np.ndarray) -> np.ndarray:
+    """Class labels as int64: integers, or floats that hold whole numbers (0.0, 1.0)."""
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"plot_decision_boundary: classes must be integer class labels, got "
+                        f"dtype {y.dtype}; map them to 0, 1, 2, ... first")  # fmt: skip
+    if y.dtype.kind == "f":
+        fractional = ~np.isfinite(y) | (y != np.round(y))
+        if fractional.any():
+            raise ValueError(
+                f"plot_decision_boundary: classes must be integer class labels (0, 1, ...), "
+                f"got {float(y[fractional][0])}; pass the class of each point, not a probability "
+                "or a regression target (e.g. (y > 0.5).astype(int))"
+            )
+    classes = y.astype(np.int64)
+    if classes.size and classes.min() < 0:
+        raise IndexError(f"plot_decision_boundary: class labels must be 0 or more, got "
+                         f"{classes.min()}")  # fmt: skip
+    return classes
 
 
 def _predict(model: Callable[[Any], Any], points: np.ndarray) -> np.ndarray:
