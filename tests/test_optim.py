@@ -692,6 +692,10 @@ def sgd_two_groups(lr0=0.1, lr1=0.02):
     return optim.SGD([{"params": [param()]}, {"params": [param()], "lr": lr1}], lr=lr0)
 
 
+# The schedulers compute each rate from the last one, as PyTorch's chainable schedulers
+# do, so on their own they meet their closed forms up to the rounding that the repeated
+# multiplications add (a few ulps over 30 steps): hence rtol=1e-12 below, which is not a
+# looser check of the schedule, only of its last digits.
 def rates(scheduler, steps):
     seen = [scheduler.get_last_lr()]
     for _ in range(steps):
@@ -707,7 +711,7 @@ def test_step_lr_follows_its_closed_form(step_size, gamma):
     opt = sgd_two_groups()
     sched = StepLR(opt, step_size=step_size, gamma=gamma)
     expected = [[lr * gamma ** (t // step_size) for lr in (0.1, 0.02)] for t in range(31)]
-    assert rates(sched, 30) == expected
+    np.testing.assert_allclose(rates(sched, 30), expected, rtol=1e-12, atol=0)
     assert sched.last_epoch == 30
 
 
@@ -719,11 +723,76 @@ def test_cosine_annealing_follows_its_closed_form_past_t_max(T_max, eta_min):
         [eta_min + (lr - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2 for lr in (0.1, 0.02)]
         for t in range(31)
     ]
-    np.testing.assert_allclose(rates(sched, 30), expected, rtol=1e-15, atol=1e-18)
+    np.testing.assert_allclose(rates(sched, 30), expected, rtol=1e-12, atol=0)
     # At T_max the rate is eta_min; past it, the cosine climbs back.
     assert math.isclose(expected[T_max][0], eta_min, abs_tol=1e-17)
     if T_max < 30:
         assert expected[T_max + 1][0] > expected[T_max][0]
+
+
+def after_each_step(opt, schedulers, steps, edits=None):
+    """The first group's lr after each step; ``edits`` maps a step index to a factor that
+    scales the lr by hand just before that step."""
+    seen = []
+    for i in range(steps):
+        if edits and i in edits:
+            opt.param_groups[0]["lr"] *= edits[i]
+        opt.step()
+        for scheduler in schedulers:
+            scheduler.step()
+        seen.append(opt.param_groups[0]["lr"])
+    return seen
+
+
+def test_two_step_schedulers_on_one_optimizer_compound():
+    # Each works from the current rate, as PyTorch's do: halving every 2 epochs and
+    # dividing by 10 every 3 multiply together (the closed forms once overwrote each other).
+    opt = optim.SGD([param()], lr=1.0)
+    both = [StepLR(opt, step_size=2, gamma=0.5), StepLR(opt, step_size=3, gamma=0.1)]
+    expected = [1.0, 0.5, 0.05, 0.025, 0.025, 0.00125, 0.00125]
+    assert after_each_step(opt, both, 7) == pytest.approx(expected, rel=1e-12, abs=0)
+
+
+def test_step_lr_goes_on_from_a_rate_edited_by_hand():
+    opt = optim.SGD([param()], lr=1.0)
+    sched = StepLR(opt, step_size=3, gamma=0.5)
+    got = after_each_step(opt, [sched], 7, edits={1: 0.1})
+    assert got == pytest.approx([1.0, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025], rel=1e-12, abs=0)
+    assert sched.get_last_lr() == [opt.param_groups[0]["lr"]]
+
+
+def test_cosine_annealing_goes_on_from_a_rate_edited_by_hand():
+    # Each step scales the distance to eta_min by the ratio of successive cosine terms, so
+    # after an edit the rate keeps a fixed fraction of the closed form's distance to
+    # eta_min and still reaches eta_min at T_max.
+    T_max, eta_min = 6, 0.1
+    opt = optim.SGD([param()], lr=1.0)
+    sched = CosineAnnealingLR(opt, T_max=T_max, eta_min=eta_min)
+    got = after_each_step(opt, [sched], T_max, edits={2: 0.5})
+
+    def closed(t):
+        return eta_min + (1.0 - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2
+
+    fraction = (0.5 * closed(2) - eta_min) / (closed(2) - eta_min)
+    expected = [closed(1), closed(2)] + [
+        eta_min + fraction * (closed(t) - eta_min) for t in range(3, T_max + 1)
+    ]
+    assert got == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert got[-1] == pytest.approx(eta_min, rel=1e-12)
+
+
+def test_cosine_annealing_resumed_with_last_epoch_takes_its_closed_form():
+    # The first step of a schedule resumed with last_epoch lands on an epoch whose rate
+    # the optimizer does not hold yet: it is taken from the closed form, then the
+    # recursion goes on from there.
+    opt = optim.SGD([param()], lr=1.0)
+    opt.param_groups[0]["initial_lr"] = 1.0
+    opt.param_groups[0]["lr"] = 0.123  # any rate: the closed form replaces it
+    sched = CosineAnnealingLR(opt, T_max=10, eta_min=0.01, last_epoch=5)
+    closed = [0.01 + 0.99 * (1 + math.cos(math.pi * t / 10)) / 2 for t in range(6, 10)]
+    assert sched.last_epoch == 6
+    assert sched.get_last_lr() == pytest.approx([closed[0]], rel=1e-15)
+    assert after_each_step(opt, [sched], 3) == pytest.approx(closed[1:], rel=1e-12, abs=0)
 
 
 def test_scheduler_records_initial_lr_and_drives_the_update():
@@ -757,7 +826,10 @@ def test_scheduler_state_dict_round_trip_and_resume():
     resumed_opt = sgd_two_groups()
     resumed_opt.load_state_dict(opt_state)
     resumed = CosineAnnealingLR(resumed_opt, T_max=12, eta_min=0.001, last_epoch=4)
-    assert resumed.last_epoch == 5 and resumed.get_last_lr() == sched_state["last_lr"]
+    # Resumed with last_epoch, the first step takes the closed form at epoch 5: the rate
+    # saved at epoch 5 (computed step by step) to rounding.
+    assert resumed.last_epoch == 5
+    assert resumed.get_last_lr() == pytest.approx(sched_state["last_lr"], rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,30 @@
-"""Learning-rate schedules: each ``step()`` sets every group's ``lr`` from a closed form.
+"""Learning-rate schedules: each ``step()`` moves every group's ``lr`` one epoch on.
 
-The rates equal PyTorch's: a scheduler starts from each group's ``initial_lr`` (recorded
-when the scheduler is made), and ``step()`` advances ``last_epoch`` and sets
-``lr = get_lr()``, PyTorch's closed form at ``last_epoch``.
+The rates equal PyTorch's, and so does the way they are computed: ``get_lr()`` works
+from each group's *current* ``lr`` (``StepLR`` multiplies it by ``gamma`` at each
+boundary, ``CosineAnnealingLR`` moves it one epoch along the cosine), as PyTorch's
+chainable schedulers do. So two schedulers on one optimizer compound, and a rate edited
+by hand (``group["lr"] *= 0.1``) carries on from its new value. Left alone, a schedule
+follows the closed form in its class's docstring, to floating-point rounding.
+
+A scheduler records each group's ``initial_lr`` when it is made (the ``base_lrs``), and
+``step()`` advances ``last_epoch`` and sets ``lr = get_lr()``.
+
+Examples
+--------
+>>> import tensorgrad as tg
+>>> from tensorgrad import optim
+>>> opt = optim.SGD([tg.tensor([1.0], requires_grad=True)], lr=1.0)
+>>> halve_every_2 = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+>>> tenth_every_3 = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.1)
+>>> rates = []
+>>> for epoch in range(6):
+...     opt.step()
+...     halve_every_2.step()
+...     tenth_every_3.step()
+...     rates.append(round(opt.param_groups[0]["lr"], 6))
+>>> rates
+[1.0, 0.5, 0.05, 0.025, 0.025, 0.00125]
 """
 
 from __future__ import annotations
@@ -21,8 +43,10 @@ class LRScheduler:
     """Base class: sets each parameter group's ``lr`` to ``get_lr()`` at every ``step()``.
 
     Making a scheduler records ``initial_lr`` in each group (as PyTorch does) and takes
-    the first step, to ``last_epoch = 0``. A subclass defines ``get_lr()`` (the rates at
-    ``self.last_epoch`` from ``self.base_lrs``) and names its settings in
+    the first step, to ``last_epoch = 0``. A subclass defines ``get_lr()``: the rates
+    for the epoch ``step()`` has just moved to, ``self.last_epoch``, computed either from
+    ``self.base_lrs`` (a closed form) or, to chain with other schedulers as the built-in
+    ones do, from each group's current ``lr``. It names its settings in
     ``_hyperparameters``; they reach the base as keyword ``settings``, are checked by
     ``_check_hyperparameters``, become attributes and are saved by ``state_dict``.
 
@@ -74,10 +98,15 @@ class LRScheduler:
         self.base_lrs: list[float] = [float(g["initial_lr"]) for g in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._last_lr: list[float] = []
+        # Calls of step() on this object, the one just below included: 1 during the
+        # first step of a schedule resumed with last_epoch >= 0, which CosineAnnealingLR
+        # then takes from its closed form (the current lr belongs to another epoch).
+        self._step_count = 0
         self.step()
 
     def get_lr(self) -> list[float]:
-        """The learning rate of each group at ``self.last_epoch``."""
+        """The learning rate of each group for ``self.last_epoch``; ``step()`` calls it
+        after advancing ``last_epoch``, so read rates with ``get_last_lr()``."""
         raise NotImplementedError(f"{type(self).__name__} does not define get_lr()")
 
     def step(self) -> None:
@@ -100,6 +129,7 @@ class LRScheduler:
                 f"group(s) but the scheduler was made for {len(self.base_lrs)}; make the "
                 "scheduler after adding every group"
             )
+        self._step_count += 1
         self.last_epoch += 1
         for group, lr in zip(groups, self.get_lr()):
             group["lr"] = lr
@@ -184,7 +214,10 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """Decay each group's rate by ``gamma`` every ``step_size`` epochs:
+    """Decay each group's rate by ``gamma`` every ``step_size`` epochs.
+
+    Each ``step()`` to an epoch that is a positive multiple of ``step_size`` multiplies
+    the group's current ``lr`` by ``gamma``; other steps leave it. Alone, that is
     ``lr = initial_lr * gamma ** (last_epoch // step_size)``.
 
     Parameters
@@ -227,27 +260,36 @@ class StepLR(LRScheduler):
         }
 
     def get_lr(self) -> list[float]:
-        """``initial_lr * gamma ** (last_epoch // step_size)`` for each group.
+        """Each group's current ``lr``, times ``gamma`` when ``last_epoch`` is a positive
+        multiple of ``step_size``.
 
         Examples
         --------
         >>> import tensorgrad as tg
         >>> from tensorgrad import optim
         >>> opt = optim.SGD([tg.tensor([1.0], requires_grad=True)], lr=1.0)
-        >>> sched = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
-        >>> sched.last_epoch = 7
-        >>> sched.get_lr()
-        [0.25]
+        >>> sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        >>> sched.step()
+        >>> opt.param_groups[0]["lr"] = 0.8  # edited by hand: the schedule goes on from it
+        >>> sched.step(); sched.step()
+        >>> sched.get_last_lr()
+        [0.4]
         """
-        factor = self.gamma ** (self.last_epoch // self.step_size)
-        return [base_lr * factor for base_lr in self.base_lrs]
+        lrs = [float(group["lr"]) for group in self.optimizer.param_groups]
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return lrs
+        return [lr * self.gamma for lr in lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
     """Anneal each group's rate along a cosine from ``initial_lr`` to ``eta_min`` over
     ``T_max`` epochs: ``lr = eta_min + (initial_lr - eta_min) (1 + cos(pi t / T_max)) / 2``.
 
-    Past ``T_max`` the cosine goes on (the rate rises again), as PyTorch's does.
+    Past ``T_max`` the cosine goes on (the rate rises again), as PyTorch's does. Like
+    PyTorch's, each step moves the group's *current* ``lr`` one epoch along the curve
+    (scaling its distance from ``eta_min`` by the ratio of successive cosine terms), so
+    it chains with other schedulers and follows a rate edited by hand; alone, it gives
+    the formula above to rounding.
 
     Parameters
     ----------
@@ -291,7 +333,16 @@ class CosineAnnealingLR(LRScheduler):
         }
 
     def get_lr(self) -> list[float]:
-        """``eta_min + (initial_lr - eta_min) (1 + cos(pi last_epoch / T_max)) / 2`` per group.
+        """The next rate of each group, one epoch on from its current ``lr``.
+
+        With ``t = last_epoch``: at ``t = 0`` the current ``lr``; at the first step of a
+        schedule resumed with ``last_epoch >= 0``, the closed form
+        ``eta_min + (initial_lr - eta_min) (1 + cos(pi t / T_max)) / 2``; where the
+        cosine restarts its climb (``(t - 1 - T_max) % (2 T_max) == 0``, the one step
+        whose ratio below would divide by zero),
+        ``lr + (initial_lr - eta_min) (1 - cos(pi / T_max)) / 2``; otherwise
+        ``eta_min + (lr - eta_min) (1 + cos(pi t / T_max)) / (1 + cos(pi (t - 1) / T_max))``.
+        These are PyTorch's rules.
 
         Examples
         --------
@@ -299,9 +350,20 @@ class CosineAnnealingLR(LRScheduler):
         >>> from tensorgrad import optim
         >>> opt = optim.SGD([tg.tensor([1.0], requires_grad=True)], lr=1.0)
         >>> sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.2)
-        >>> sched.last_epoch = 2
-        >>> [round(lr, 12) for lr in sched.get_lr()]
+        >>> sched.step(); sched.step()
+        >>> [round(lr, 12) for lr in sched.get_last_lr()]
         [0.6]
         """
-        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
-        return [self.eta_min + (base_lr - self.eta_min) * cosine for base_lr in self.base_lrs]
+        t, T_max, eta_min = self.last_epoch, self.T_max, self.eta_min
+        groups = self.optimizer.param_groups
+        lrs = [float(group["lr"]) for group in groups]
+        if t == 0:
+            return lrs
+        if self._step_count == 1 and t > 0:
+            cosine = (1 + math.cos(math.pi * t / T_max)) / 2
+            return [eta_min + (base_lr - eta_min) * cosine for base_lr in self.base_lrs]
+        if (t - 1 - T_max) % (2 * T_max) == 0:
+            rise = (1 - math.cos(math.pi / T_max)) / 2
+            return [lr + (base_lr - eta_min) * rise for lr, base_lr in zip(lrs, self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * t / T_max)) / (1 + math.cos(math.pi * (t - 1) / T_max))
+        return [eta_min + (lr - eta_min) * ratio for lr in lrs]
