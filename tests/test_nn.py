@@ -674,6 +674,21 @@ def test_linear_rejects_non_positive_sizes(sizes: tuple[int, int]):
         nn.Linear(*sizes)
 
 
+@pytest.mark.parametrize(
+    "sizes, bad", [((2.5, 3), "in_features must be an int, got float 2.5"),
+                   ((2, 3.0), "out_features must be an int, got float 3.0"),
+                   (("2", 3), "in_features must be an int, got str '2'"),
+                   ((True, 3), "in_features must be an int, got bool True"),
+                   ((None, 3), "in_features must be an int, got NoneType None")],
+)  # fmt: skip
+def test_linear_sizes_must_be_ints(sizes: tuple, bad: str):
+    with pytest.raises(TypeError, match=rf"^Linear: {re.escape(bad)}$"):
+        nn.Linear(*sizes)
+    layer = nn.Linear(np.int64(2), np.int32(3))  # NumPy ints are ints
+    assert (type(layer.in_features), type(layer.out_features)) == (int, int)
+    assert layer.weight.shape == (2, 3)
+
+
 def test_linear_rejects_an_unknown_init():
     with pytest.raises(ValueError, match=r"Linear.*'orthogonal'.*kaiming.*xavier"):
         nn.Linear(2, 2, init="orthogonal")
@@ -884,6 +899,14 @@ def test_mlp_unknown_activation_names_the_choices():
 def test_mlp_needs_at_least_two_sizes(sizes: list[int]):
     with pytest.raises(ValueError, match="MLP"):
         nn.MLP(sizes)
+
+
+def test_mlp_names_itself_for_a_bad_init_or_size():
+    with pytest.raises(ValueError, match=r"^MLP: unknown init 'he'; use 'kaiming' or 'xavier'$"):
+        nn.MLP([2, 3, 1], init="he")
+    with pytest.raises(TypeError, match=r"^MLP: sizes\[1\] must be an int, got float 3\.5$"):
+        nn.MLP([2, 3.5, 1])  # once truncated to 3 without a word
+    assert [m.out_features for m in nn.MLP(np.array([2, 3, 1]))[::2]] == [3, 1]
 
 
 def test_mlp_rejects_a_non_positive_size():
@@ -1575,6 +1598,53 @@ def test_mse_target_may_be_a_list_or_a_tensor(dtype: Any):
         out = F.mse_loss(tg.Tensor(x), t, reduction="sum")
         assert out.dtype == dtype
         np.testing.assert_allclose(out.item(), expected, **tolerance(dtype))
+
+
+@pytest.mark.parametrize(
+    "kind, target_dtype, requires_grad",
+    [(kind, dtype, requires_grad)
+     for kind in ("mse", "bce", "cross_entropy")
+     for dtype in (np.float64, np.float32, np.int64)
+     for requires_grad in (False, True)
+     # integer tensors cannot require grad; integer cross_entropy targets are labels
+     if dtype != np.int64 or not (requires_grad or kind == "cross_entropy")],
+)  # fmt: skip
+def test_a_tensor_target_is_cast_to_the_inputs_dtype_like_an_array(kind, target_dtype,
+                                                                   requires_grad):
+    # A float64 Tensor target once turned a float32 model's loss into float64, while the
+    # same values as an ndarray kept it float32. Only a target that requires grad is left
+    # as it is (its own gradient is wanted).
+    function = FUNCTIONS[kind][0]
+    x = tg.Tensor(np.array([[0.5, -1.0, 2.0], [0.0, 1.5, -0.5]], np.float32))
+    values = np.array([[0.25, 0.5, 0.25], [1.0, 0.0, 0.0]])
+    if target_dtype == np.int64:
+        values = np.array([[0, 1, 0], [1, 0, 0]])
+    target = tg.Tensor(values.astype(target_dtype), requires_grad=requires_grad)
+    out = function(x, target)
+    reference = function(x, values.astype(target_dtype))  # the ndarray path
+    expected_dtype = np.float64 if requires_grad and target_dtype == np.float64 else np.float32
+    assert out.dtype == expected_dtype and reference.dtype == np.float32
+    np.testing.assert_allclose(out.item(), reference.item(), rtol=1e-6)
+    assert target.dtype == target_dtype  # the caller's tensor is not changed
+    if requires_grad:
+        out.backward()
+        assert target.grad is not None and target.grad.dtype == target_dtype
+
+
+@pytest.mark.parametrize(
+    "shape, labels", [((3, 4), np.array([0.0, 1.0, 3.0])), ((4,), 2.0), ((2, 3), [1.0, 0.0])]
+)
+def test_float_class_labels_get_the_astype_hint(shape, labels):
+    # Labels of the right shape but a float dtype once got a hint to reshape them.
+    hint = r"class labels must be integers: use y\.astype\(np\.int64\)"
+    for target in (labels, tg.tensor(labels)):
+        with pytest.raises(ValueError, match=rf"cross_entropy: .*{hint}") as info:
+            F.cross_entropy(tg.ones(shape), target)
+        assert "reshape" not in str(info.value)
+        with pytest.raises(TypeError, match=rf"nll_loss: .*{hint}"):
+            F.nll_loss(tg.ones(shape), target)
+    with pytest.raises(TypeError, match=rf"nll_loss: .*{hint}"):  # bools too
+        F.nll_loss(tg.ones((2, 3)), np.array([True, False]))
 
 
 def test_cross_entropy_probabilities_need_not_sum_to_one():

@@ -61,14 +61,18 @@ def _same_shapes(input: Any, target: Any, fn: str) -> None:
 
 
 def _as_target(target: Any, input: Any, fn: str) -> Any:
-    """A float target as an array in the input's dtype, so float64 labels keep a float32
-    model in float32; tensors (which may require grad) pass through unchanged."""
+    """The target as an array in the input's float dtype, so float64 targets keep a
+    float32 model in float32; only a tensor that requires grad passes through unchanged
+    (its gradient is wanted)."""
     dtype = _dtype(target)
     if dtype.kind not in "biuf":
         raise TypeError(f"{fn}: target must hold numbers, got dtype {dtype}")
+    float_dtype = _float_dtype(input)
     if isinstance(target, Tensor):
-        return target
-    return as_array(target, dtype=_float_dtype(input))
+        if target.requires_grad or target.dtype == float_dtype:
+            return target
+        return Tensor(target.data.astype(float_dtype))
+    return as_array(target, dtype=float_dtype)
 
 
 def _dtype(x: Any) -> np.dtype:
@@ -153,10 +157,14 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(-_pick(input, labels), reduction)
 
 
+_INTEGER_HINT = "class labels must be integers: use y.astype(np.int64)"
+
+
 def _integer_labels(target: Any, shape: tuple[int, ...], fn: str) -> np.ndarray:
     dtype = _dtype(target)
     if dtype.kind not in "iu":
-        raise TypeError(f"{fn}: target must hold integer class labels, got dtype {dtype}")
+        hint = f"; {_INTEGER_HINT}" if dtype.kind in "bf" else ""
+        raise TypeError(f"{fn}: target must hold integer class labels, got dtype {dtype}{hint}")
     return _labels(target, shape, fn)
 
 
@@ -188,6 +196,13 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
         raise TypeError(
             f"cross_entropy: target must hold integer labels or float class probabilities, "
             f"got dtype {dtype}"
+        )
+    if _shape(target) != shape and _shape(target) == shape[:-1]:
+        # Float class labels: the shape says labels, the dtype says probabilities.
+        raise ValueError(
+            f"cross_entropy: input has shape {shape} but target has shape {_shape(target)} "
+            f"and dtype {dtype}: {_INTEGER_HINT} (a float target holds class "
+            "probabilities, shaped like the input)"
         )
     _same_shapes(input, target, "cross_entropy")
     loss = -(_as_target(target, input, "cross_entropy") * log_probs).sum(axis=-1)

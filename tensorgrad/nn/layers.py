@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -27,6 +28,21 @@ __all__ = [
 ]
 
 _INITS = {"kaiming": kaiming_uniform_, "xavier": xavier_uniform_}
+
+
+def _size(value: Any, name: str, where: str) -> int:
+    """``value`` as an int; floats (``2.5``, even ``2.0``), bools and strings are refused."""
+    if not isinstance(value, bool | np.bool_):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__} {value!r}")
+
+
+def _check_init(init: str, where: str) -> None:
+    if init not in _INITS:
+        raise ValueError(f"{where}: unknown init {init!r}; use 'kaiming' or 'xavier'")
 
 
 class Linear(Module):
@@ -60,13 +76,14 @@ class Linear(Module):
         init: str = "kaiming",
     ) -> None:
         super().__init__()
+        in_features = _size(in_features, "in_features", "Linear")
+        out_features = _size(out_features, "out_features", "Linear")
         if in_features < 1 or out_features < 1:
             raise ValueError(
                 f"Linear: in_features and out_features must be positive, got "
                 f"({in_features}, {out_features})"
             )
-        if init not in _INITS:
-            raise ValueError(f"Linear: unknown init {init!r}; use 'kaiming' or 'xavier'")
+        _check_init(init, "Linear")
         self.in_features, self.out_features = in_features, out_features
         dtype = np.dtype(dtype or get_default_dtype())
         self.weight = Parameter(np.zeros((in_features, out_features), dtype=dtype))
@@ -312,7 +329,7 @@ class MLP(Sequential):
         dtype: Any = None,
         init: str | None = None,
     ) -> None:
-        sizes = [int(s) for s in sizes]
+        sizes = [_size(size, f"sizes[{i}]", "MLP") for i, size in enumerate(sizes)]
         if len(sizes) < 2:
             raise ValueError(
                 f"MLP: sizes needs at least an input and an output size, got {sizes}"
@@ -321,6 +338,8 @@ class MLP(Sequential):
             raise ValueError(
                 f"MLP: unknown activation {activation!r}; use one of {sorted(_ACTIVATIONS)}"
             )
+        if init is not None:
+            _check_init(init, "MLP")
         layer_type, default_init = _ACTIVATIONS[activation]
         generator = as_generator(rng, "MLP")  # one for all layers, so each differs
         layers: list[Module] = []
