@@ -63,6 +63,8 @@ def save(state_dict: Any, path: str | os.PathLike[str]) -> None:
         message names its key path.
     FileNotFoundError
         The folder of ``path`` does not exist.
+    IsADirectoryError
+        ``path`` is a directory.
 
     Examples
     --------
@@ -82,6 +84,12 @@ def save(state_dict: Any, path: str | os.PathLike[str]) -> None:
         raise FileNotFoundError(
             f"save: cannot write {path!r}: the folder {folder!r} does not exist; create it "
             "first (os.makedirs(folder, exist_ok=True))"
+        )
+    if os.path.isdir(path):
+        # Checked here: the rename below would otherwise fail naming the hidden temp file.
+        raise IsADirectoryError(
+            f"save: {path!r} is a directory; pass a file path, e.g. "
+            f"os.path.join({path!r}, 'checkpoint.npz')"
         )
     # A hidden sibling, so the final rename stays on one file system and is atomic.
     # os.open with 0o666 lets the umask set the final file's permissions as open() would.

@@ -279,6 +279,19 @@ def test_save_into_a_missing_folder(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("as_str", [True, False])
+def test_save_to_a_directory_names_it(tmp_path, as_str):
+    # The error once named the hidden temp file that failed to rename over the folder.
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    target = str(folder) if as_str else folder
+    with pytest.raises(IsADirectoryError, match=r"save: .* is a directory") as info:
+        tg.save({"a": 1}, target)
+    message = str(info.value)
+    assert repr(str(folder)) in message and ".tmp" not in message
+    assert os.listdir(folder) == [] and os.listdir(tmp_path) == ["runs"]
+
+
 # --- bad files ----------------------------------------------------------------------------
 
 
