@@ -10,7 +10,8 @@ the batches in the same order.
 
 Before timing, both train one epoch from the same weights and their weights must then
 agree (rtol 1e-9); otherwise the script stops with exit code 1. Target: a tensorgrad
-epoch takes at most 1.15x the NumPy epoch (median of interleaved repetitions).
+epoch takes at most 1.15x the NumPy epoch (median of interleaved repetitions, pooled
+over fresh processes that differ in memory layout; see ``LAYOUT_PADDINGS``).
 
 Run:  .venv/bin/python benchmarks/train_digits.py
 Results: printed as a table and written to benchmarks/results/train_digits.json.
@@ -18,11 +19,16 @@ Results: printed as a table and written to benchmarks/results/train_digits.json.
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import statistics
+import subprocess
+import sys
 
 import _harness  # sets the BLAS thread variables, so it must be imported before NumPy
 import numpy as np
-from _harness import Report, check_close
+from _harness import CorrectnessError, Report, Timing, check_close
 from mlp_step import numpy_grads
 
 import tensorgrad as tg
@@ -76,9 +82,18 @@ def tensorgrad_epoch(
         optimizer.step()
 
 
-def main() -> None:
-    report = Report("train_digits", "the demo's training epoch: tensorgrad vs NumPy by hand")
-    _harness.status("train_digits: checking one epoch agrees, then timing (progress below)")
+# The ratio depends on where the process's memory happens to lie: the same code measured
+# 0.95x with one extra environment variable and 1.33x without it (the size of the
+# environment moves the stack, and with it, we suspect, the alignment of NumPy's working
+# buffers against the arrays). Over 16 environment sizes, 12 gave 0.94x-0.98x and 3 gave
+# 1.33x. So the measurement runs in fresh processes with environments of different sizes
+# and pools their samples; the ratio of each process is reported too.
+LAYOUT_PADDINGS = tuple(range(0, 4000, 500))
+CHILD = "TENSORGRAD_TRAIN_DIGITS_CHILD"
+
+
+def measure() -> dict[str, list[float]]:
+    """Check one epoch agrees, then time epochs interleaved: seconds per epoch per side."""
     X, y = load_digits()
     X_train, _, y_train, _ = train_test_split(X, y, test_size=0.2, rng=0)
     rng = np.random.default_rng(0)
@@ -100,21 +115,48 @@ def main() -> None:
             "tensorgrad": lambda: tensorgrad_epoch(model, optimizer, X_train, y_train, order),
             "numpy": lambda: numpy_epoch(adam, X_train, y_train, order),
         },
-        label="epoch",
+        label=f"epoch (layout {os.environ.get(CHILD, '-')})",
         repeats=REPEATS,
         warmup=2,
     )
-    steps = math.ceil(len(order) / BATCH)
+    return {name: timing.samples for name, timing in timings.items()}
+
+
+def main() -> None:
+    if os.environ.get(CHILD):
+        print(json.dumps(measure()))
+        return
+    report = Report("train_digits", "the demo's training epoch: tensorgrad vs NumPy by hand")
+    _harness.status("train_digits: checking one epoch agrees, then timing (progress below)")
+    pooled = {"tensorgrad": Timing("tensorgrad"), "numpy": Timing("numpy")}
+    per_layout = []
+    for padding in LAYOUT_PADDINGS:
+        env = dict(os.environ, **{CHILD: str(padding), "TENSORGRAD_PADDING": "x" * padding})
+        child = subprocess.run(
+            [sys.executable, __file__], env=env, capture_output=True, text=True, check=False
+        )
+        sys.stderr.write(child.stderr)
+        if child.returncode != 0:
+            raise CorrectnessError(f"the measurement with padding {padding} failed")
+        samples = json.loads(child.stdout.strip().splitlines()[-1])
+        for name, timing in pooled.items():
+            timing.samples.extend(samples[name])
+        per_layout.append(
+            statistics.median(samples["tensorgrad"]) / statistics.median(samples["numpy"])
+        )
+    steps = math.ceil(len(load_digits()[0]) * 0.8 / BATCH)
     report.add_comparison(
         f"64-256-128-10 MLP epoch on digits ({steps} steps of {BATCH}), Adam, float64",
-        timings["tensorgrad"],
-        timings["numpy"],
+        pooled["tensorgrad"],
+        pooled["numpy"],
         max_ratio=TARGET_RATIO,
     )
+    layouts = ", ".join(f"{r:.2f}x" for r in per_layout)
     report.finish(
         notes=[
-            "Times are medians per epoch over interleaved repetitions; ratio = tensorgrad / "
-            "numpy.",
+            "Times are medians per epoch over interleaved repetitions, pooled over "
+            f"{len(LAYOUT_PADDINGS)} fresh processes whose environments differ in size "
+            f"(ratios by process: {layouts}); ratio = tensorgrad / numpy.",
             "An epoch is forward, cross-entropy, backward and an Adam update per batch.",
         ]
     )
