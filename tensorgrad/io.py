@@ -153,6 +153,10 @@ def load(path: str | os.PathLike[str]) -> Any:
             f"load: no checkpoint at {path!r}; check the path (tg.save writes exactly the "
             "path it is given, without adding '.npz')"
         ) from None
+    except IsADirectoryError:
+        raise IsADirectoryError(
+            f"load: {path!r} is a folder; pass the path of the checkpoint file inside it"
+        ) from None
     with file:
         if file.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):
             raise ValueError(

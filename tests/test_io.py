@@ -464,3 +464,8 @@ def test_arrays_that_would_need_pickle_or_are_not_numeric(array, tmp_path):
 def test_top_level_errors_say_so(tmp_path):
     with pytest.raises(TypeError, match="at the top level"):
         tg.save({1, 2}, tmp_path / "ckpt.npz")
+
+
+def test_loading_a_folder_names_it(tmp_path: pathlib.Path) -> None:
+    with pytest.raises(IsADirectoryError, match=r"load: .* is a folder"):
+        tg.load(tmp_path)

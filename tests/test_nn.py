@@ -1883,3 +1883,12 @@ def test_mismatched_shapes_are_a_value_error(kind: str, shapes: tuple):
 def test_logits_must_be_one_or_two_dimensional(function, shape: tuple):
     with pytest.raises(ValueError, match=rf"{function.__name__}: input must have shape \(N, C\)"):
         function(tg.ones(shape), np.zeros(shape[:-1], dtype=np.int64))
+
+
+@pytest.mark.parametrize("max_norm", [-1.0, float("nan")])
+def test_clip_grad_norm_refuses_a_negative_or_nan_max_norm(max_norm: float):
+    w = tg.tensor([1.0], requires_grad=True)
+    w.grad = np.array([3.0])
+    with pytest.raises(ValueError, match="clip_grad_norm_: max_norm must be >= 0"):
+        nn.utils.clip_grad_norm_([w], max_norm)
+    assert w.grad[0] == 3.0

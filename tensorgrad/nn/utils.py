@@ -72,6 +72,8 @@ def clip_grad_norm_(
     """
     order = _norm_order(norm_type)
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    if not max_norm >= 0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
     # A parameter (or gradient array) listed twice counts once, and is scaled once.
     grads = list({id(p.grad): p.grad for p in params if p.grad is not None}.values())
     if not grads:
