@@ -34,10 +34,12 @@ from .broadcast import unbroadcast
 # the hot path, and the engine is not meant to be driven from several threads at once.
 _grad_enabled = True
 _anomaly = False
-_edits = 0  # in-place edits so far, across all tensors
+# One clock orders the nodes (a topological order: a consumer is created after its
+# inputs) and stamps in-place edits: an edit after a node was made has a larger number.
+_sequence = itertools.count(1)
+_edits = 0  # the stamp of the last in-place edit, across all tensors
 _epochs = itertools.count(1)
 _NUMBERS = frozenset({int, float, bool})
-_sequence = itertools.count()  # creation number of each node: a topological order
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # Filled by tensorgrad.ops: the functions backward rules may call through ``xp``.
@@ -177,7 +179,7 @@ class Function:
     """
 
     __slots__ = (
-        "parents", "shape", "dtype", "inputs", "out", "_args", "_stamp", "_out_edited",
+        "parents", "shape", "dtype", "inputs", "out", "_args", "_out_edited",
         "_out_memory",
         "_pending", "_seq", "_mark", "created_at",
     )  # fmt: skip
@@ -192,25 +194,27 @@ class Function:
     elementwise = False
     # What to do when NumPy refuses the inputs; appended to the error message.
     hint = ""
-    _release: tuple[str, ...] = ()  # set for each subclass, see __init_subclass__
-    _has_dict = False
+    # Set for each subclass (see __init_subclass__): empty, or the names of the constants
+    # forward keeps on ctx and whether it has a __dict__.
+    _constants: tuple[Any, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = cls.__name__.lower()
         cls.apply = _make_apply(cls)
-        # What to drop once the rule has run: the saved inputs and output, the constants
-        # the op declares in __slots__ and, for a class without __slots__, its __dict__.
-        release = ["inputs", "_args"] * cls.save_inputs + ["out"] * cls.save_output
-        cls._has_dict = False
+        # What to drop once the rule has run besides the saved inputs and output: the
+        # constants the op declares in __slots__ and, for a class without __slots__, its
+        # __dict__.
+        constants: list[str] = []
+        has_dict = False
         for klass in cls.__mro__[: cls.__mro__.index(Function)]:
             slots = klass.__dict__.get("__slots__")
             if slots is None:
-                cls._has_dict = True
+                has_dict = True
             else:
-                release += [slots] if isinstance(slots, str) else list(slots)
-        cls._release = tuple(release)
+                constants += [slots] if isinstance(slots, str) else list(slots)
+        cls._constants = (tuple(constants), has_dict) if constants or has_dict else ()
 
     def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError(f"{ctx.name}: forward is not defined")
@@ -224,13 +228,13 @@ class Function:
         """Raise if a saved input or the saved output was edited in place since the forward."""
         if ctx.save_inputs:
             for i, a in enumerate(ctx._args):
-                if isinstance(a, Tensor) and version(a) > ctx._stamp:
+                if isinstance(a, Tensor) and version(a) > ctx._seq:
                     _raise_modified(ctx.name, f"input {i} (shape {a.shape})")
         if ctx.save_output:
             # Edited through the output tensor, or through a detached tensor sharing it.
             memory = getattr(ctx, "_out_memory", None)
             if getattr(ctx, "_out_edited", False) or (
-                memory is not None and version(memory) > ctx._stamp
+                memory is not None and version(memory) > ctx._seq
             ):
                 _raise_modified(ctx.name, f"its output (shape {ctx.shape})")
 
@@ -246,12 +250,10 @@ def _make_apply(cls: type[Function]) -> Any:
 
     def apply(*args: Any, **params: Any) -> Any:
         """Run the op on tensors, arrays or numbers and record it when a gradient is needed."""
-        # Unrolled for one and two inputs, and no comprehensions: this is the per-op hot
-        # path, and on Python 3.11 each comprehension or generator costs a frame.
-        # Operands follow tg.tensor's dtype policy: lists become arrays; a Python number
-        # next to an array stays a number (so it never widens a float32 tensor); Python
-        # floats with no array beside them take the default float dtype.
-        ctx = cls.__new__(cls)
+        # The per-op hot path: unrolled for one and two inputs, no comprehensions (each
+        # costs a frame on Python 3.11), and what only the graph needs is built only
+        # when recording. Operands follow tg.tensor's dtype policy (see _operand).
+        ctx = cls()
         count = len(args)
         if count == 2:
             a, b = args
@@ -260,20 +262,24 @@ def _make_apply(cls: type[Function]) -> Any:
                 if a._requires_grad:
                     pa = a._node or a
                 a = a._data
-            elif type(a) is list:
-                a = Tensor(a)._data
+            elif type(a) is not np.ndarray:
+                a = _operand(a, b)
             if isinstance(b, Tensor):
                 if b._requires_grad:
                     pb = b._node or b
                 b = b._data
-            elif type(b) is list:
-                b = Tensor(b)._data
-            if type(a) in _NUMBERS and type(b) in _NUMBERS:
-                a = Tensor(a)._data if type(a) is float else a
-                b = Tensor(b)._data if type(b) is float else b
-            arrays: Any = (a, b)
-            parents: Any = (pa, pb)
+            elif type(b) is not np.ndarray:
+                b = _operand(b, args[0])
+            try:
+                # A call with fixed arity is several times cheaper than one that unpacks.
+                out = ctx.forward(a, b, **params) if params else ctx.forward(a, b)
+            except (ValueError, TypeError, IndexError) as exc:
+                _raise_named(exc, cls, (a, b))
             record = pa is not None or pb is not None
+            if record and _grad_enabled:
+                ctx.parents = (pa, pb)
+                if save_inputs:
+                    ctx.inputs = (a, b)
         elif count == 1:
             (a,) = args
             pa = None
@@ -281,9 +287,17 @@ def _make_apply(cls: type[Function]) -> Any:
                 if a._requires_grad:
                     pa = a._node or a
                 a = a._data
-            elif type(a) is list or type(a) is float:
-                a = Tensor(a)._data
-            arrays, parents, record = (a,), (pa,), pa is not None
+            elif type(a) is not np.ndarray:
+                a = _operand(a, None)
+            try:
+                out = ctx.forward(a, **params) if params else ctx.forward(a)
+            except (ValueError, TypeError, IndexError) as exc:
+                _raise_named(exc, cls, (a,))
+            record = pa is not None
+            if record and _grad_enabled:
+                ctx.parents = (pa,)
+                if save_inputs:
+                    ctx.inputs = (a,)
         else:
             arrays, parents, record, numbers_only = [], [], False, True
             for a in args:
@@ -301,19 +315,14 @@ def _make_apply(cls: type[Function]) -> Any:
                 parents.append(pa)
             if numbers_only:
                 arrays = [Tensor(a)._data if type(a) is float else a for a in arrays]
-        try:
-            # A call with fixed arity is several times cheaper than one that unpacks.
-            if params:
+            try:
                 out = ctx.forward(*arrays, **params)
-            elif count == 2:
-                out = ctx.forward(a, b)
-            elif count == 1:
-                out = ctx.forward(a)
-            else:
-                out = ctx.forward(*arrays)
-        except (ValueError, TypeError, IndexError) as exc:
-            named = _name_the_op(exc, cls, arrays)
-            raise named from (None if named is exc else exc)
+            except (ValueError, TypeError, IndexError) as exc:
+                _raise_named(exc, cls, arrays)
+            if record and _grad_enabled:
+                ctx.parents = tuple(parents)
+                if save_inputs:
+                    ctx.inputs = tuple(arrays)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = Tensor.__new__(Tensor)
@@ -326,14 +335,11 @@ def _make_apply(cls: type[Function]) -> Any:
                     f"{cls.name}: the result has dtype {dtype}, which cannot carry a "
                     "gradient; cast the inputs to a float dtype first"
                 )
-            ctx.parents = parents
             ctx.shape = out.shape
             ctx.dtype = dtype
             ctx._mark = 0
             ctx._seq = next(_sequence)
-            ctx._stamp = _edits
             if save_inputs:
-                ctx.inputs = arrays
                 ctx._args = args
             if save_output:
                 ctx.out = out
@@ -352,17 +358,30 @@ def _make_apply(cls: type[Function]) -> Any:
     return staticmethod(apply)
 
 
+def _operand(value: Any, other: Any) -> Any:
+    """An operand that is not an array or a tensor, under tg.tensor's dtype policy.
+
+    Lists become arrays. A Python number stays a number next to an array (so it never
+    widens a float32 tensor), but a float with no array beside it (``other`` a number
+    too, or absent) takes the default float dtype.
+    """
+    if type(value) is list:
+        return Tensor(value)._data
+    if type(value) is float and (other is None or type(other) in _NUMBERS):
+        return Tensor(value)._data
+    return value
+
+
 def record_edit(tensor: Any) -> None:
     """Note an in-place edit of ``tensor``, so ops that saved it refuse to backward.
 
-    Versions are stamps from one global count of edits: an op compares the stamps of
-    what it saved with the count when it saved them, which costs nothing per op while
-    no edit happens. Tensors that share memory (views, ``detach()``) stamp their base
+    Versions are stamps from the clock that also numbers the nodes: an op compares the
+    stamps of what it saved with its own number, which costs nothing per op while no
+    edit happens. Tensors that share memory (views, ``detach()``) stamp their base
     too, so an edit through any of them is seen by ops that saved another.
     """
     global _edits
-    _edits += 1
-    tensor._version = _edits
+    _edits = tensor._version = next(_sequence)
     if tensor._node is not None:
         tensor._node._out_edited = True
     base = getattr(tensor, "_base", None)
@@ -383,6 +402,11 @@ def _raise_modified(op: str, what: str) -> None:
         "gradient would be wrong. Modify a copy instead (x = x + 1 rather than x += 1 or "
         "x.data[...] = ...), or do the edit before building the graph."
     )
+
+
+def _raise_named(exc: Exception, op: Any, arrays: Sequence[Any]) -> None:
+    named = _name_the_op(exc, op, arrays)
+    raise named from (None if named is exc else exc)
 
 
 def _name_the_op(exc: Exception, op: Any, arrays: Sequence[Any]) -> Exception:
@@ -515,41 +539,58 @@ def run_backward(
     # be noise. Plain try/finally rather than context managers: before it frees
     # anything, the walk allocates next to nothing.
     xp = UNGUARDED_TENSOR if create_graph else UNGUARDED_ARRAY
+    guarding = False
+    # What a plain first-order backward() never needs, checked once per node rather
+    # than once per need: capturing inputs, a graph of the gradients, and guards.
+    special = captured is not None or create_graph
     global _grad_enabled
     previous_mode, _grad_enabled = _grad_enabled, create_graph
     previous_errors = _quiet_numpy() if create_graph else None
     try:
-        while heap or lane is not None:
-            if lane is None:
+        while True:
+            if lane is not None:
+                node = lane
+                lane = None
+            elif heap:
                 node = heappop(heap)[1]
             else:
-                node, lane = lane, None
+                break
             parents = node.parents
             if parents is None:
                 _raise_freed(node)
             grad = node._pending
             node._pending = None
-            if captured is not None and id(node) in captured:
-                # A copy at first order: the same array may be another input's gradient
-                # or the caller's grad_outputs.
-                results[captured[id(node)]] = grad if create_graph else np.array(grad)
-                if not _leads_on(parents, needed, captured):
-                    continue  # no other input lies behind it: its rule need not run
-            if node._stamp != _edits:  # something was edited in place since the forward
-                node._check_versions()
-            if create_graph:
-                if node.masks_gradient:
-                    xp = TENSOR
-                grads = _call_rule_on_graph(node, grad, xp)
+            if special or node._seq < _edits or node.masks_gradient:
+                if captured is not None and id(node) in captured:
+                    # A copy at first order: the same array may be another input's
+                    # gradient or the caller's grad_outputs.
+                    results[captured[id(node)]] = grad if create_graph else np.array(grad)
+                    if not _leads_on(parents, needed, captured):
+                        continue  # no other input lies behind it: its rule need not run
+                if node._seq < _edits:  # something was edited in place since the forward
+                    node._check_versions()
+                if node.masks_gradient and not guarding:
+                    guarding = special = True
+                    xp = TENSOR if create_graph else ARRAY
+                    if previous_errors is None:
+                        previous_errors = _quiet_numpy()
+                if create_graph:
+                    grads = _call_rule_on_graph(node, grad, xp)
+                else:
+                    grads = node.backward(grad, xp)
+                if guarding and node.elementwise:
+                    grads = [g if g is None else xp.guard(grad, g) for g in grads]
             else:
-                if node.masks_gradient and previous_errors is None:
-                    xp, previous_errors = ARRAY, _quiet_numpy()
                 grads = node.backward(grad, xp)
-            if len(grads) != len(parents):
+            # An index loop: zip() costs more than the rest of a short edge list.
+            count = len(parents)
+            if len(grads) != count:
                 _raise_arity(node, grads)
-            if node.elementwise and xp.guarding:
-                grads = [g if g is None else xp.guard(grad, g) for g in grads]
-            for p, g in zip(parents, grads):
+            i = 0
+            while i < count:
+                p = parents[i]
+                g = grads[i]
+                i += 1
                 if p is None:
                     continue
                 if g is None:
@@ -579,18 +620,16 @@ def run_backward(
                     if _anomaly:
                         _check_finite(g, node.name, "backward", _origin(node))
                     if (
-                        p.grad is None and captured is None and type(g) is np.ndarray
-                        and g.base is None and g is not grad and not create_graph
+                        special or p.grad is not None or type(g) is not np.ndarray
+                        or g.base is not None or g is grad
                     ):  # fmt: skip
-                        p.grad = g  # the common case: a fresh array nobody else holds
-                    else:
                         _deliver(p, g, grad, captured, results, create_graph)
+                    else:
+                        p.grad = g  # the common case: a fresh array nobody else holds
             if not retain_graph:
-                node.parents = None
-                for name in node._release:
-                    setattr(node, name, None)
-                if node._has_dict:
-                    node.__dict__.clear()
+                node.parents = node.inputs = node._args = node.out = None
+                if node._constants:
+                    _release_constants(node)
     finally:
         _grad_enabled = previous_mode
         if previous_errors is not None:
@@ -798,6 +837,14 @@ def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, op: str) -> Any:
     if grad.dtype != dtype:
         grad = grad.astype(dtype)
     return grad
+
+
+def _release_constants(node: Function) -> None:
+    names, has_dict = node._constants
+    for name in names:
+        setattr(node, name, None)
+    if has_dict:
+        node.__dict__.clear()
 
 
 def _raise_no_rule(node: Function, parents: Sequence[Any], parent: Any) -> None:
