@@ -2,8 +2,9 @@
 
 A primitive op is a subclass of :class:`Function` with a ``forward`` on plain arrays
 and a ``backward`` that returns one gradient per input *in the output's broadcast
-shape* (or ``None``). Calling ``Op.apply(*inputs)`` runs the forward and, when an input
-requires a gradient, keeps the instance as the graph node of the result.
+shape* (or ``None``). Calling ``Op.apply(*inputs)`` runs the forward with a fresh
+:class:`Node` as ``ctx`` and, when an input requires a gradient, keeps that node as
+the result's place in the graph.
 
 Backward rules are written once. They receive ``xp``, a namespace with the same
 function names for arrays and for tensors, and read ``ctx.inputs`` / ``ctx.out``:
@@ -12,7 +13,7 @@ differentiable gradient is requested (``create_graph=True``) the engine hands th
 the saved tensors and the tensor namespace, so the very same rule builds a graph.
 Rules must therefore compute everything differentiable from ``ctx.inputs`` and
 ``ctx.out``; attributes they set on ``ctx`` in ``forward`` are constants (masks,
-shapes, indices).
+shapes, indices), named in the op's ``constants``.
 """
 
 from __future__ import annotations
@@ -149,16 +150,61 @@ def _check_finite(value: Any, op: str, what: str, where: str) -> None:
         )
 
 
+class Node:
+    """The record of one recorded op application: what backward needs for one result.
+
+    Every op's results get nodes of this one class, whatever the op (``op`` says which),
+    so that the engine's reads and writes of a node's fields are specialised by the
+    interpreter rather than looked up for each op class in turn. Rules see it as
+    ``ctx``: ``ctx.parents``, ``ctx.inputs``, ``ctx.out``, ``ctx.shape`` and whatever
+    constants ``forward`` kept on it.
+
+    Examples
+    --------
+    >>> import tensorgrad as tg
+    >>> y = tg.tensor([1.0, 2.0], requires_grad=True) * 3
+    >>> y.grad_fn, y.grad_fn.op.__name__, y.grad_fn.shape
+    (<mul>, 'Mul', (2,))
+    """
+
+    __slots__ = (
+        "op", "parents", "shape", "dtype", "inputs", "out", "_args", "_seq", "_mark",
+        "_pending", "_out_edited", "_out_memory", "created_at", "__dict__",
+    )  # fmt: skip
+
+    @property
+    def name(self) -> str:
+        """The op's name, as errors and drawings show it."""
+        return self.op.name
+
+    def _check_versions(self) -> None:
+        """Raise if a saved input or the saved output was edited in place since the forward."""
+        if self.op.save_inputs:
+            for i, a in enumerate(self._args):
+                if isinstance(a, Tensor) and version(a) > self._seq:
+                    _raise_modified(self.name, f"input {i} (shape {a.shape})")
+        if self.op.save_output:
+            # Edited through the output tensor, or through a detached tensor sharing it.
+            memory = getattr(self, "_out_memory", None)
+            if getattr(self, "_out_edited", False) or (
+                memory is not None and version(memory) > self._seq
+            ):
+                _raise_modified(self.name, f"its output (shape {self.shape})")
+
+    def __repr__(self) -> str:
+        return f"<{self.op.name}>"
+
+
 class Function:
-    """Base of every primitive op; an instance is the graph node of one result.
+    """Base of every primitive op: its forward and its backward rule, side by side.
 
     Subclasses define ``forward(ctx, *arrays, **params) -> ndarray`` and
     ``backward(ctx, grad, xp) -> tuple`` (one gradient or ``None`` per input, in the
     output's broadcast shape), set ``save_inputs`` / ``save_output`` when the rule
-    reads ``ctx.inputs`` / ``ctx.out``, and name in ``__slots__`` the constants
-    ``forward`` keeps on ``ctx`` (all are released after backward).
-    ``ctx.parents[i] is None`` means input ``i`` needs no gradient, so the rule may
-    skip it.
+    reads ``ctx.inputs`` / ``ctx.out``, and name in ``constants`` what ``forward``
+    keeps on ``ctx`` (all of it is released after backward). ``ctx`` is the result's
+    :class:`Node`. ``ctx.parents[i] is None`` means input ``i`` needs no gradient, so
+    the rule may skip it.
 
     Examples
     --------
@@ -178,14 +224,11 @@ class Function:
     array([12.])
     """
 
-    __slots__ = (
-        "parents", "shape", "dtype", "inputs", "out", "_args", "_out_edited",
-        "_out_memory",
-        "_pending", "_seq", "_mark", "created_at",
-    )  # fmt: skip
     name = "function"
     save_inputs = False
     save_output = False
+    # The names of what forward keeps on ctx besides inputs and output (masks, shapes).
+    constants: tuple[str, ...] = ()
     # True for ops whose gradient is exactly zero where an input was not selected
     # (where): from there on, zeros must stay zeros (see ``xp.guard``).
     masks_gradient = False
@@ -194,27 +237,12 @@ class Function:
     elementwise = False
     # What to do when NumPy refuses the inputs; appended to the error message.
     hint = ""
-    # Set for each subclass (see __init_subclass__): empty, or the names of the constants
-    # forward keeps on ctx and whether it has a __dict__.
-    _constants: tuple[Any, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = cls.__name__.lower()
         cls.apply = _make_apply(cls)
-        # What to drop once the rule has run besides the saved inputs and output: the
-        # constants the op declares in __slots__ and, for a class without __slots__, its
-        # __dict__.
-        constants: list[str] = []
-        has_dict = False
-        for klass in cls.__mro__[: cls.__mro__.index(Function)]:
-            slots = klass.__dict__.get("__slots__")
-            if slots is None:
-                has_dict = True
-            else:
-                constants += [slots] if isinstance(slots, str) else list(slots)
-        cls._constants = (tuple(constants), has_dict) if constants or has_dict else ()
 
     def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError(f"{ctx.name}: forward is not defined")
@@ -224,36 +252,20 @@ class Function:
             f"{ctx.name}: backward is not defined, so it is not differentiable"
         )
 
-    def _check_versions(ctx) -> None:
-        """Raise if a saved input or the saved output was edited in place since the forward."""
-        if ctx.save_inputs:
-            for i, a in enumerate(ctx._args):
-                if isinstance(a, Tensor) and version(a) > ctx._seq:
-                    _raise_modified(ctx.name, f"input {i} (shape {a.shape})")
-        if ctx.save_output:
-            # Edited through the output tensor, or through a detached tensor sharing it.
-            memory = getattr(ctx, "_out_memory", None)
-            if getattr(ctx, "_out_edited", False) or (
-                memory is not None and version(memory) > ctx._seq
-            ):
-                _raise_modified(ctx.name, f"its output (shape {ctx.shape})")
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
-
 
 def _make_apply(cls: type[Function]) -> Any:
     """The ``apply`` of one op class: a plain function (a closure over the class), so that
     it can also be a Tensor operator (``Tensor.__add__ = Add.apply``) with no extra call."""
 
-    save_inputs, save_output = cls.save_inputs, cls.save_output
+    save_inputs, save_output, forward = cls.save_inputs, cls.save_output, cls.forward
 
     def apply(*args: Any, **params: Any) -> Any:
         """Run the op on tensors, arrays or numbers and record it when a gradient is needed."""
         # The per-op hot path: unrolled for one and two inputs, no comprehensions (each
         # costs a frame on Python 3.11), and what only the graph needs is built only
         # when recording. Operands follow tg.tensor's dtype policy (see _operand).
-        ctx = cls()
+        ctx = Node()
+        ctx.op = cls
         count = len(args)
         if count == 2:
             a, b = args
@@ -272,7 +284,7 @@ def _make_apply(cls: type[Function]) -> Any:
                 b = _operand(b, args[0])
             try:
                 # A call with fixed arity is several times cheaper than one that unpacks.
-                out = ctx.forward(a, b, **params) if params else ctx.forward(a, b)
+                out = forward(ctx, a, b, **params) if params else forward(ctx, a, b)
             except (ValueError, TypeError, IndexError) as exc:
                 _raise_named(exc, cls, (a, b))
             record = pa is not None or pb is not None
@@ -290,7 +302,7 @@ def _make_apply(cls: type[Function]) -> Any:
             elif type(a) is not np.ndarray:
                 a = _operand(a, None)
             try:
-                out = ctx.forward(a, **params) if params else ctx.forward(a)
+                out = forward(ctx, a, **params) if params else forward(ctx, a)
             except (ValueError, TypeError, IndexError) as exc:
                 _raise_named(exc, cls, (a,))
             record = pa is not None
@@ -316,7 +328,7 @@ def _make_apply(cls: type[Function]) -> Any:
             if numbers_only:
                 arrays = [Tensor(a)._data if type(a) is float else a for a in arrays]
             try:
-                out = ctx.forward(*arrays, **params)
+                out = forward(ctx, *arrays, **params)
             except (ValueError, TypeError, IndexError) as exc:
                 _raise_named(exc, cls, arrays)
             if record and _grad_enabled:
@@ -501,7 +513,7 @@ def run_backward(
     epoch = next(_epochs)
     captured: dict[int, int] | None = None
     results: Any = None
-    needed: set[Function] | None = None  # with inputs: the nodes worth walking
+    needed: set[Node] | None = None  # with inputs: the nodes worth walking
     if inputs is not None:
         captured = {}
         for i, t in enumerate(inputs):
@@ -515,7 +527,7 @@ def run_backward(
     # While a single node is pending (a chain) it waits in the "lane" instead, and the
     # heap is made only when a second one is: the walk allocates little before it frees.
     heap: Any = None
-    lane: Function | None = None
+    lane: Node | None = None
     for root, grad in zip(roots, root_grads):
         node = root._node
         if node is None:  # a leaf differentiated with respect to itself
@@ -560,7 +572,8 @@ def run_backward(
                 _raise_freed(node)
             grad = node._pending
             node._pending = None
-            if special or node._seq < _edits or node.masks_gradient:
+            op = node.op
+            if special or node._seq < _edits or op.masks_gradient:
                 if captured is not None and id(node) in captured:
                     # A copy at first order: the same array may be another input's
                     # gradient or the caller's grad_outputs.
@@ -569,7 +582,7 @@ def run_backward(
                         continue  # no other input lies behind it: its rule need not run
                 if node._seq < _edits:  # something was edited in place since the forward
                     node._check_versions()
-                if node.masks_gradient and not guarding:
+                if op.masks_gradient and not guarding:
                     guarding = special = True
                     xp = TENSOR if create_graph else ARRAY
                     if previous_errors is None:
@@ -577,11 +590,11 @@ def run_backward(
                 if create_graph:
                     grads = _call_rule_on_graph(node, grad, xp)
                 else:
-                    grads = node.backward(grad, xp)
-                if guarding and node.elementwise:
+                    grads = op.backward(node, grad, xp)
+                if guarding and op.elementwise:
                     grads = [g if g is None else xp.guard(grad, g) for g in grads]
             else:
-                grads = node.backward(grad, xp)
+                grads = op.backward(node, grad, xp)
             # An index loop: zip() costs more than the rest of a short edge list.
             count = len(parents)
             if len(grads) != count:
@@ -595,7 +608,7 @@ def run_backward(
                     continue
                 if g is None:
                     _raise_no_rule(node, parents, p)
-                if isinstance(p, Function):
+                if type(p) is Node:
                     if g.shape != p.shape or (g.dtype is not p.dtype and g.dtype != p.dtype):
                         g = _fit(g, p.shape, p.dtype, node.name)
                     if _anomaly:
@@ -628,8 +641,8 @@ def run_backward(
                         p.grad = g  # the common case: a fresh array nobody else holds
             if not retain_graph:
                 node.parents = node.inputs = node._args = node.out = None
-                if node._constants:
-                    _release_constants(node)
+                if op.constants:
+                    node.__dict__.clear()
     finally:
         _grad_enabled = previous_mode
         if previous_errors is not None:
@@ -736,10 +749,10 @@ def _as_tensors(value: Any, what: str) -> list[Any]:
     return values
 
 
-def _nodes_leading_to(roots: Sequence[Any], captured: dict[int, int]) -> set[Function]:
+def _nodes_leading_to(roots: Sequence[Any], captured: dict[int, int]) -> set[Node]:
     """The nodes behind ``roots`` from which a captured input can be reached: the only
     ones whose rules a gradient with respect to those inputs needs."""
-    leads: dict[Function, bool] = {}
+    leads: dict[Node, bool] = {}
     stack = [root._node for root in roots if root._node is not None]
     while stack:
         node = stack[-1]
@@ -750,31 +763,31 @@ def _nodes_leading_to(roots: Sequence[Any], captured: dict[int, int]) -> set[Fun
         if parents is None:  # freed: let the walk reach it and say so
             leads[node] = True
             continue
-        unseen = [p for p in parents if isinstance(p, Function) and p not in leads]
+        unseen = [p for p in parents if type(p) is Node and p not in leads]
         if unseen:
             stack.extend(unseen)
             continue
         stack.pop()
         leads[node] = id(node) in captured or any(
-            leads[p] if isinstance(p, Function) else p is not None and id(p) in captured
+            leads[p] if type(p) is Node else p is not None and id(p) in captured
             for p in parents
         )
     return {node for node, reaches in leads.items() if reaches}
 
 
 def _leads_on(
-    parents: Sequence[Any], needed: set[Function] | None, captured: dict[int, int]
+    parents: Sequence[Any], needed: set[Node] | None, captured: dict[int, int]
 ) -> bool:
     """Whether a captured input lies behind one of ``parents``: a captured leaf, or a node
     in ``needed``."""
     assert needed is not None  # there are captured inputs, so _nodes_leading_to ran
     return any(
-        p in needed if isinstance(p, Function) else p is not None and id(p) in captured
+        p in needed if type(p) is Node else p is not None and id(p) in captured
         for p in parents
     )
 
 
-def _push(heap: Any, lane: Function | None, node: Function) -> list[tuple[int, Function]]:
+def _push(heap: Any, lane: Node | None, node: Node) -> list[tuple[int, Node]]:
     """Add ``node`` (and the lane's node, if any) to the heap, making it if needed."""
     if heap is None:
         heap = []
@@ -805,19 +818,20 @@ def _check_roots(
             )
 
 
-def _call_rule_on_graph(node: Function, grad: Any, xp: Any) -> Sequence[Any]:
+def _call_rule_on_graph(node: Node, grad: Any, xp: Any) -> Sequence[Any]:
     """Run a rule on the saved tensors, so that what it computes is itself on a graph."""
-    arrays, out = node.inputs if node.save_inputs else None, node.out if node.save_output else None
-    if node.save_inputs:  # the tensors themselves; other operands as forward saw them
+    op = node.op
+    arrays, out = node.inputs if op.save_inputs else None, node.out if op.save_output else None
+    if op.save_inputs:  # the tensors themselves; other operands as forward saw them
         node.inputs = [a if isinstance(a, Tensor) else x for a, x in zip(node._args, arrays)]
-    if node.save_output:
+    if op.save_output:
         node.out = Tensor._from_node(out, node)
     try:
-        grads = node.backward(grad, xp)
+        grads = op.backward(node, grad, xp)
     finally:
-        if node.save_inputs:
+        if op.save_inputs:
             node.inputs = arrays
-        if node.save_output:
+        if op.save_output:
             node.out = out
     return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads)
 
@@ -826,7 +840,7 @@ def _quiet_numpy() -> dict[str, str]:
     return np.seterr(divide="ignore", invalid="ignore", over="ignore")
 
 
-def _origin(node: Function) -> str:
+def _origin(node: Node) -> str:
     return getattr(node, "created_at", "<a line run before detect_anomaly was on>")
 
 
@@ -839,15 +853,7 @@ def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, op: str) -> Any:
     return grad
 
 
-def _release_constants(node: Function) -> None:
-    names, has_dict = node._constants
-    for name in names:
-        setattr(node, name, None)
-    if has_dict:
-        node.__dict__.clear()
-
-
-def _raise_no_rule(node: Function, parents: Sequence[Any], parent: Any) -> None:
+def _raise_no_rule(node: Node, parents: Sequence[Any], parent: Any) -> None:
     index = next(i for i, p in enumerate(parents) if p is parent)
     raise NotImplementedError(
         f"{node.name}: input {index} requires a gradient, but the op has no derivative with "
@@ -855,14 +861,14 @@ def _raise_no_rule(node: Function, parents: Sequence[Any], parent: Any) -> None:
     )
 
 
-def _raise_arity(node: Function, grads: Sequence[Any]) -> None:
+def _raise_arity(node: Node, grads: Sequence[Any]) -> None:
     raise RuntimeError(
         f"{node.name}: backward returned {len(grads)} gradients for {len(node.parents)} "
         "inputs; a rule must return one gradient (or None) per input"
     )
 
 
-def _raise_freed(node: Function) -> None:
+def _raise_freed(node: Node) -> None:
     raise RuntimeError(
         f"{node.name}: trying to backward through the graph a second time, but its saved "
         "buffers were freed by the first backward() or autograd.grad(). Pass "

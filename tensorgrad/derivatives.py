@@ -33,8 +33,6 @@ class Alias(Function):
     """d alias(x) = grad: the identity, as a node of its own (a variable private to one
     derivative, over the same memory as ``x``)"""
 
-    __slots__ = ()
-
     name = "alias"
 
     def forward(ctx, x):

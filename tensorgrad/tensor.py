@@ -246,7 +246,7 @@ class Tensor:
         if memory is None:
             memory = self._base = Tensor(self._data)
             memory._version = getattr(self, "_version", 0)
-            if self._node.save_output:
+            if self._node.op.save_output:
                 self._node._out_memory = memory
         alias = Tensor(self._data)
         alias._base = memory

@@ -27,14 +27,11 @@ def _float_constant(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
 class Elementwise(Function):
     """An op whose output element i depends only on input element i (after broadcasting)."""
 
-    __slots__ = ()
     elementwise = True
 
 
 class Add(Elementwise):
     """d(a + b) = (grad, grad)"""
-
-    __slots__ = ()
 
     def forward(ctx, a, b):
         return a + b
@@ -46,8 +43,6 @@ class Add(Elementwise):
 class Sub(Elementwise):
     """d(a - b) = (grad, -grad)"""
 
-    __slots__ = ()
-
     def forward(ctx, a, b):
         return a - b
 
@@ -57,8 +52,6 @@ class Sub(Elementwise):
 
 class Mul(Elementwise):
     """d(a * b) = (grad * b, grad * a)"""
-
-    __slots__ = ()
 
     save_inputs = True
 
@@ -75,8 +68,6 @@ class Mul(Elementwise):
 class Div(Elementwise):
     """d(a / b) = (grad / b, -grad * a / b^2)"""
 
-    __slots__ = ()
-
     save_inputs = True
 
     def forward(ctx, a, b):
@@ -92,8 +83,6 @@ class Div(Elementwise):
 class Neg(Elementwise):
     """d(-a) = -grad"""
 
-    __slots__ = ()
-
     def forward(ctx, a):
         return -a
 
@@ -103,8 +92,6 @@ class Neg(Elementwise):
 
 class Pow(Elementwise):
     """d(a^b)/da = b a^(b-1);  d(a^b)/db = a^b log(a), taken as 0 where a = 0 and b >= 0"""
-
-    __slots__ = ()
 
     save_inputs = True
 
@@ -128,8 +115,6 @@ class Pow(Elementwise):
 class Exp(Elementwise):
     """d/dx exp(x) = exp(x)"""
 
-    __slots__ = ()
-
     save_output = True
 
     def forward(ctx, x):
@@ -141,8 +126,6 @@ class Exp(Elementwise):
 
 class Log(Elementwise):
     """d/dx log(x) = 1 / x"""
-
-    __slots__ = ()
 
     save_inputs = True
 
@@ -156,8 +139,6 @@ class Log(Elementwise):
 class Sqrt(Elementwise):
     """d/dx sqrt(x) = 1 / (2 sqrt(x))"""
 
-    __slots__ = ()
-
     save_output = True
 
     def forward(ctx, x):
@@ -169,8 +150,6 @@ class Sqrt(Elementwise):
 
 class Sin(Elementwise):
     """d/dx sin(x) = cos(x)"""
-
-    __slots__ = ()
 
     save_inputs = True
 
@@ -184,8 +163,6 @@ class Sin(Elementwise):
 class Cos(Elementwise):
     """d/dx cos(x) = -sin(x)"""
 
-    __slots__ = ()
-
     save_inputs = True
 
     def forward(ctx, x):
@@ -197,8 +174,6 @@ class Cos(Elementwise):
 
 class Tanh(Elementwise):
     """d/dx tanh(x) = 1 - tanh(x)^2"""
-
-    __slots__ = ()
 
     save_output = True
 
@@ -218,8 +193,6 @@ def sigmoid_array(x: np.ndarray) -> np.ndarray:
 class Sigmoid(Elementwise):
     """d/dx sigmoid(x) = sigmoid(x) (1 - sigmoid(x))"""
 
-    __slots__ = ()
-
     save_output = True
 
     def forward(ctx, x):
@@ -233,8 +206,6 @@ class Sigmoid(Elementwise):
 class Softplus(Elementwise):
     """softplus(x) = log(1 + exp(x));  d/dx softplus(x) = sigmoid(x)"""
 
-    __slots__ = ()
-
     save_inputs = True
 
     def forward(ctx, x):
@@ -247,7 +218,7 @@ class Softplus(Elementwise):
 class Relu(Elementwise):
     """d/dx relu(x) = 1 where x > 0, else 0"""
 
-    __slots__ = ("mask",)
+    constants = ("mask",)
 
     def forward(ctx, x):
         out = np.maximum(x, 0)
@@ -261,7 +232,6 @@ class Relu(Elementwise):
 class LeakyRelu(Elementwise):
     """d/dx leaky_relu(x, slope) = 1 where x > 0, else slope;  d/dslope = 0 where x > 0, else x"""
 
-    __slots__ = ()
     name = "leaky_relu"
     save_inputs = True
 
@@ -280,7 +250,7 @@ class LeakyRelu(Elementwise):
 class Abs(Elementwise):
     """d/dx |x| = sign(x) (0 at 0)"""
 
-    __slots__ = ("sign",)
+    constants = ("sign",)
 
     def forward(ctx, x):
         ctx.sign = np.sign(x)
@@ -293,7 +263,7 @@ class Abs(Elementwise):
 class Clip(Elementwise):
     """d clip(x, lo, hi) = grad to x where lo <= x <= hi, to lo where x < lo, to hi where x > hi"""
 
-    __slots__ = ("inside", "below", "above")
+    constants = ("inside", "below", "above")
 
     def forward(ctx, x, lo, hi):
         out = np.clip(x, lo, hi)
@@ -312,13 +282,13 @@ class Clip(Elementwise):
 class Maximum(Elementwise):
     """d max(a, b) = (grad, 0) where a > b, (0, grad) where a < b, half each where equal"""
 
-    __slots__ = ("share",)
+    constants = ("share",)
 
     select, wins = np.maximum, np.greater
 
     def forward(ctx, a, b):
-        out = ctx.select(a, b)
-        ctx.share = _float_constant(ctx.wins(a, b) + 0.5 * (a == b), out)
+        out = ctx.op.select(a, b)
+        ctx.share = _float_constant(ctx.op.wins(a, b) + 0.5 * (a == b), out)
         return out
 
     def backward(ctx, grad, xp):
@@ -328,15 +298,13 @@ class Maximum(Elementwise):
 class Minimum(Maximum):
     """d min(a, b) = (grad, 0) where a < b, (0, grad) where a > b, half each where equal"""
 
-    __slots__ = ()
-
     select, wins = np.minimum, np.less
 
 
 class Where(Elementwise):
     """d where(c, a, b) = (where(c, grad, 0), where(c, 0, grad))"""
 
-    __slots__ = ("cond",)
+    constants = ("cond",)
 
     masks_gradient = True
 
@@ -350,8 +318,6 @@ class Where(Elementwise):
 
 class AsType(Elementwise):
     """d astype(x) = grad, cast back to x's dtype by the engine"""
-
-    __slots__ = ()
 
     name = "astype"
 

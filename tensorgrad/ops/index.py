@@ -57,7 +57,7 @@ def scatter_add_array(
 class GetItem(Function):
     """d x[index] = zeros of x's shape with grad added at index"""
 
-    __slots__ = ("index", "in_shape")
+    constants = ("index", "in_shape")
     hint = "Indices must lie in [-n, n) for an axis of length n; a mask must match the shape."
 
     name = "getitem"
@@ -75,7 +75,7 @@ class GetItem(Function):
 class ScatterAdd(Function):
     """d scatter_add(v, index, shape) = grad[index]"""
 
-    __slots__ = ("index",)
+    constants = ("index",)
 
     name = "scatter_add"
 

@@ -14,8 +14,6 @@ from .registry import OpInfo, register
 class MatMul(Function):
     """d(a @ b) = (grad @ b^T, a^T @ grad), 1-D operands promoted to matrices as NumPy does"""
 
-    __slots__ = ()
-
     name = "matmul"
     save_inputs = True
 

@@ -63,7 +63,7 @@ def broadcast_copy(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 class Sum(Function):
     """d sum(x) = grad, broadcast back over the summed axes"""
 
-    __slots__ = ("in_shape", "kept")
+    constants = ("in_shape", "kept")
 
     def forward(ctx, x, axis, keepdims):
         x = np.asarray(x)
@@ -83,13 +83,13 @@ class Sum(Function):
 class Max(Function):
     """d max(x) = grad at the arg-max; tied maxima share it equally"""
 
-    __slots__ = ("weights", "kept")
+    constants = ("weights", "kept")
     extreme = np.maximum  # its .reduce picks the extreme value
 
     def forward(ctx, x, axis, keepdims):
         x = np.asarray(x)
         axes = normalize_axis(axis, x.ndim, ctx.name)
-        out = ctx.extreme.reduce(x, axis=axes, keepdims=True)
+        out = ctx.op.extreme.reduce(x, axis=axes, keepdims=True)
         mask = x == out
         ctx.weights = _float_constant(mask / mask.sum(axis=axes, keepdims=True), x)
         ctx.kept = out.shape
@@ -103,7 +103,6 @@ class Max(Function):
 class Min(Max):
     """d min(x) = grad at the arg-min; tied minima share it equally"""
 
-    __slots__ = ()
     extreme = np.minimum
 
 
@@ -241,7 +240,7 @@ class LogSoftmax(Function):
     path every classifier's loss takes.
     """
 
-    __slots__ = ("axis",)
+    constants = ("axis",)
 
     name = "log_softmax"
     save_output = True

@@ -16,7 +16,7 @@ from .registry import OpInfo, register
 class Reshape(Function):
     """d reshape(x) = grad reshaped back to x's shape"""
 
-    __slots__ = ("in_shape",)
+    constants = ("in_shape",)
     hint = "The new shape must hold as many elements as the old; one entry may be -1."
 
     def forward(ctx, x, shape):
@@ -31,7 +31,7 @@ class Reshape(Function):
 class Transpose(Function):
     """d transpose(x, axes) = transpose(grad, argsort(axes))"""
 
-    __slots__ = ("inverse",)
+    constants = ("inverse",)
     hint = "axes must list every axis once, e.g. (1, 0, 2) for a 3-d tensor."
 
     def forward(ctx, x, axes):
@@ -48,8 +48,6 @@ class Transpose(Function):
 class BroadcastTo(Function):
     """d broadcast_to(x) = grad (the engine sums it back to x's shape)"""
 
-    __slots__ = ()
-
     name = "broadcast_to"
 
     def forward(ctx, x, shape):
@@ -62,7 +60,7 @@ class BroadcastTo(Function):
 class Concatenate(Function):
     """d concatenate(xs) = the matching slice of grad for each input"""
 
-    __slots__ = ("slices",)
+    constants = ("slices",)
     hint = "The inputs must have the same number of dimensions and agree except on axis."
 
     def forward(ctx, *arrays, axis):
@@ -82,7 +80,7 @@ class Concatenate(Function):
 class Pad(Function):
     """d pad(x) = the centre of grad, where x was placed"""
 
-    __slots__ = ("centre",)
+    constants = ("centre",)
 
     def forward(ctx, x, pad_width, constant_values):
         x = np.asarray(x)

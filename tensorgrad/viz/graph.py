@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function, run_backward
+from ..autograd import Node, run_backward
 from ..tensor import Tensor
 from ._figures import INSTALL_HINT
 
@@ -39,7 +39,7 @@ INK = {"title": "#000000", "info": "#555555", "data": "#1b7a1b", "grad": "#b2222
 
 
 @dataclass
-class Node:
+class Box:
     """One box of the drawing: its kind (``leaf``, ``op``, ``root`` or ``more``) and lines."""
 
     kind: str
@@ -50,7 +50,7 @@ class Node:
 class Graph:
     """The part of a graph that is shown: nodes in data-flow order, edges as index pairs."""
 
-    nodes: list[Node]
+    nodes: list[Box]
     edges: list[tuple[int, int]]
     total: int  # nodes in the whole graph, shown or not
     notes: list[str] = field(default_factory=list)  # what the drawing leaves out, and why
@@ -94,7 +94,7 @@ def trace(
     edges: list[tuple[int, int]] = []  # (id of input, id of consumer), one per operand
     first_use: dict[int, int] = {}  # a leaf's first consumer, by creation number
     for obj in order:  # the list grows while it is walked
-        if not isinstance(obj, Function):
+        if not isinstance(obj, Node):
             continue
         if obj.parents is None:
             raise RuntimeError(
@@ -106,7 +106,7 @@ def trace(
             if parent is None:  # a constant operand: not part of the graph
                 continue
             edges.append((id(parent), id(obj)))
-            if not isinstance(parent, Function):
+            if not isinstance(parent, Node):
                 first_use[id(parent)] = min(first_use.get(id(parent), obj._seq), obj._seq)
             if id(parent) not in seen:
                 seen.add(id(parent))
@@ -116,7 +116,7 @@ def trace(
     shown = sorted(
         order[:max_nodes],
         key=lambda obj: (
-            (obj._seq, 1) if isinstance(obj, Function) else (first_use.get(id(obj), 0), 0)
+            (obj._seq, 1) if isinstance(obj, Node) else (first_use.get(id(obj), 0), 0)
         ),
     )
     values = _Values(tensor, order) if show_data else None
@@ -127,7 +127,7 @@ def trace(
     ]
     cut = len(order) > max_nodes
     if cut:  # one box stands for everything left out, feeding the nodes it would feed
-        nodes.insert(0, Node("more", [("title", f"... {len(order) - len(shown)} more nodes")]))
+        nodes.insert(0, Box("more", [("title", f"... {len(order) - len(shown)} more nodes")]))
     index = {id(obj): i + bool(cut) for i, obj in enumerate(shown)}
     pairs = [(index[a], index[b]) for a, b in edges if a in index and b in index]
     pairs += sorted({(0, index[b]) for a, b in edges if a not in index and b in index})
@@ -166,27 +166,27 @@ class _Values:
     def __init__(self, tensor: Tensor, order: list[Any]) -> None:
         self.known: dict[int, np.ndarray] = {id(tensor._node or tensor): tensor._data}
         for obj in order:
-            if not isinstance(obj, Function):
+            if not isinstance(obj, Node):
                 self.known[id(obj)] = obj._data
                 continue
-            if obj.save_output and obj.out is not None:
+            if obj.op.save_output and obj.out is not None:
                 self.known.setdefault(id(obj), obj.out)
-            if obj.save_inputs and obj.inputs is not None:
+            if obj.op.save_inputs and obj.inputs is not None:
                 for parent, array in zip(obj.parents, obj.inputs):
-                    if isinstance(parent, Function):
+                    if isinstance(parent, Node):
                         self.known.setdefault(id(parent), np.asarray(array))
 
-    def get(self, node: Function, depth: int = 0) -> np.ndarray | None:
+    def get(self, node: Node, depth: int = 0) -> np.ndarray | None:
         value = self.known.get(id(node))
         if value is not None or depth > _RECOMPUTE_DEPTH or not _takes_operands_only(node):
             return value
-        if node.save_inputs and node.inputs is not None:  # as the forward saw them, even
+        if node.op.save_inputs and node.inputs is not None:  # as the forward saw them, even
             return self._recompute(node, list(node.inputs))  # if a leaf was edited since
         operands = []
         for parent in node.parents:
             if parent is None:
                 operand = None
-            elif isinstance(parent, Function):
+            elif isinstance(parent, Node):
                 operand = self.get(parent, depth + 1)
             else:
                 operand = parent._data
@@ -195,17 +195,19 @@ class _Values:
             operands.append(operand)
         return self._recompute(node, operands)
 
-    def _recompute(self, node: Function, operands: list[Any]) -> np.ndarray:
+    def _recompute(self, node: Node, operands: list[Any]) -> np.ndarray:
         with np.errstate(all="ignore"):  # the forward already warned once, if at all
-            value = np.asarray(type(node).__new__(type(node)).forward(*operands))
+            scratch = Node()  # forward may keep constants on its ctx: not on this node
+            scratch.op = node.op
+            value = np.asarray(node.op.forward(scratch, *operands))
         self.known[id(node)] = value
         return value
 
 
-def _takes_operands_only(node: Function) -> bool:
+def _takes_operands_only(node: Node) -> bool:
     """Whether ``forward`` takes exactly the node's operands, so it can be run again."""
     try:
-        parameters = list(inspect.signature(type(node).forward).parameters.values())[1:]
+        parameters = list(inspect.signature(node.op.forward).parameters.values())[1:]
     except (TypeError, ValueError):
         return False
     return len(parameters) == len(node.parents) and all(
@@ -224,7 +226,7 @@ def _gradients(tensor: Tensor, shown: list[Any], notes: list[str]) -> dict[int, 
     if not tensor.requires_grad:
         return {}
     inputs = [
-        Tensor._from_node(np.empty(0), obj) if isinstance(obj, Function) else obj for obj in shown
+        Tensor._from_node(np.empty(0), obj) if isinstance(obj, Node) else obj for obj in shown
     ]
     seed = np.ones_like(tensor._data)
     try:
@@ -244,8 +246,8 @@ def _label(
     values: _Values | None,
     grads: dict[int, np.ndarray],
     max_elements: int,
-) -> Node:
-    if isinstance(obj, Function):
+) -> Box:
+    if isinstance(obj, Node):
         kind, op, shape, dtype = "op", obj.name, obj.shape, obj.dtype
         title = f"{name} = {op}" if name else op
     else:
@@ -258,18 +260,18 @@ def _label(
         described += f" {dtype}"
     lines = [("title", title), ("info", described)]
     if values is not None:
-        value = values.get(obj) if isinstance(obj, Function) else obj._data
+        value = values.get(obj) if isinstance(obj, Node) else obj._data
         shown = "not kept" if value is None else _format(value, max_elements)
         lines.append(("data", "data " + shown))
-        if isinstance(obj, Function):
+        if isinstance(obj, Node):
             lines += [("info", text) for text in _constants(obj, max_elements)]
     grad = grads.get(id(obj))
     if grad is not None:
         lines.append(("grad", "grad " + _format(grad, max_elements)))
-        stored = None if isinstance(obj, Function) else obj.grad
+        stored = None if isinstance(obj, Node) else obj.grad
         if stored is not None and not np.allclose(stored, grad, equal_nan=True):
             lines.append(("grad", ".grad " + _format(stored, max_elements) + " (accumulated)"))
-    return Node("root" if is_root else kind, lines)
+    return Box("root" if is_root else kind, lines)
 
 
 # Parameters of an op's forward that say how to apply it rather than what it is applied
@@ -279,7 +281,7 @@ _SETTINGS = frozenset({"axis", "axes", "keepdims", "shape", "index", "dtype", "p
 _CONSTANT = np.ndarray | int | float | np.generic
 
 
-def _constants(node: Function, max_elements: int) -> list[str]:
+def _constants(node: Node, max_elements: int) -> list[str]:
     """A line for each constant operand of ``node`` (one that is not in the graph).
 
     Its value when the node kept it, for backward (``save_inputs``) or on ``ctx``
@@ -288,7 +290,7 @@ def _constants(node: Function, max_elements: int) -> list[str]:
     says rather than leave the operand out silently.
     """
     names = _operand_names(node)
-    kept = node.inputs if node.save_inputs and node.inputs is not None else None
+    kept = node.inputs if node.op.save_inputs and node.inputs is not None else None
     lines, missing = [], 0
     for i, parent in enumerate(node.parents):
         name = names[i] if i < len(names) else ""
@@ -296,7 +298,7 @@ def _constants(node: Function, max_elements: int) -> list[str]:
             continue
         if kept is not None:
             value = kept[i]
-        elif name and name in getattr(type(node), "__slots__", ()):
+        elif name and name in node.op.constants:
             value = getattr(node, name, None)
         else:
             missing += 1
@@ -308,10 +310,10 @@ def _constants(node: Function, max_elements: int) -> list[str]:
     return lines
 
 
-def _operand_names(node: Function) -> list[str]:
+def _operand_names(node: Node) -> list[str]:
     """The names of the forward's positional parameters, up to any ``*arrays``."""
     try:
-        parameters = list(inspect.signature(type(node).forward).parameters.values())[1:]
+        parameters = list(inspect.signature(node.op.forward).parameters.values())[1:]
     except (TypeError, ValueError):
         return []
     names = []
@@ -332,7 +334,7 @@ def _format(array: np.ndarray, max_elements: int) -> str:
     return "[" + ", ".join(_format(part, max_elements) for part in array) + "]"
 
 
-def _html(node: Node) -> str:
+def _html(node: Box) -> str:
     parts = []
     for kind, text in node.lines:
         text = html.escape(text)
@@ -343,7 +345,7 @@ def _html(node: Node) -> str:
     return "<" + "<BR/>".join(parts) + ">"
 
 
-def _node_attrs(node: Node) -> dict[str, str]:
+def _node_attrs(node: Box) -> dict[str, str]:
     attrs = {"label": _html(node), "fillcolor": FILL[node.kind]}
     if node.kind == "leaf":
         attrs["shape"] = "box"
