@@ -71,13 +71,30 @@ class Sum(Function):
         if axis is None:  # the common case, without normalising anything
             ctx.kept = (1,) * x.ndim
             return np.add.reduce(x, axis=None, keepdims=keepdims)
-        axes = normalize_axis(axis, x.ndim, "sum")
+        axes = normalize_axis(axis, x.ndim, ctx.name)
         ctx.kept = _kept_shape(x.shape, axes)
         # np.add.reduce is what np.sum calls, without its Python-level wrapper.
         return np.add.reduce(x, axis=axes, keepdims=keepdims)
 
     def backward(ctx, grad, xp):
         return (xp.broadcast_to(grad.reshape(ctx.kept), ctx.in_shape),)
+
+
+class Mean(Sum):
+    """d mean(x) = grad / n, broadcast back over the n averaged elements"""
+
+    constants = ("in_shape", "kept", "scale")
+
+    def forward(ctx, x, axis, keepdims):
+        total = Sum.forward(ctx, x, axis, keepdims)
+        count = _count(ctx.in_shape, axis, "mean")
+        if count == 0:
+            raise ValueError(f"mean: no elements to average over axis {axis} of shape {x.shape}")
+        ctx.scale = 1.0 / count
+        return total * ctx.scale
+
+    def backward(ctx, grad, xp):
+        return (xp.broadcast_to(grad.reshape(ctx.kept) * ctx.scale, ctx.in_shape),)
 
 
 class Max(Function):
@@ -159,11 +176,7 @@ def mean(
     >>> tg.mean(tg.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=1)
     tensor([1.5, 3.5])
     """
-    x = as_tensor(_numpy_call(x, dtype, out, "mean"))
-    count = x.size if axis is None else _count(x.shape, axis, "mean")
-    if count == 0:
-        raise ValueError(f"mean: no elements to average over axis {axis} of shape {x.shape}")
-    return Sum.apply(x, axis=axis, keepdims=keepdims) * (1.0 / count)
+    return Mean.apply(_numpy_call(x, dtype, out, "mean"), axis=axis, keepdims=keepdims)
 
 
 def _variance(x: Any, axis: Axis, ddof: int, keepdims: bool, op: str) -> Tensor:
