@@ -135,7 +135,11 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        # `p.data -= lr * p.grad` lands here with an ndarray once per parameter per step.
+        # `p.data -= lr * p.grad` lands here once per parameter per step, with the array
+        # the tensor already holds, edited in place: nothing to check but the edit.
+        if value is self._data:
+            autograd.record_edit(self)
+            return
         arr = value if type(value) is np.ndarray else as_array(value)
         if self._requires_grad and (arr.dtype.kind != "f" or arr.shape != self._data.shape):
             _check_differentiable(arr, "Tensor.data")
