@@ -18,6 +18,7 @@ shapes, indices), named in the op's ``constants``.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 import sys
@@ -255,86 +256,17 @@ class Function:
 
 def _make_apply(cls: type[Function]) -> Any:
     """The ``apply`` of one op class: a plain function (a closure over the class), so that
-    it can also be a Tensor operator (``Tensor.__add__ = Add.apply``) with no extra call."""
+    it can also be a Tensor operator (``Tensor.__add__ = Add.apply``) with no extra call.
 
+    This is the per-op hot path. An op whose forward takes exactly one or two operands
+    gets an ``apply`` of that arity (a call that packs no ``*args`` or ``**params`` costs
+    a third as much, and allocates nothing for them); the others get the general one.
+    Operands follow tg.tensor's dtype policy (see ``_operand``).
+    """
     save_inputs, save_output, forward = cls.save_inputs, cls.save_output, cls.forward
 
-    def apply(*args: Any, **params: Any) -> Any:
-        """Run the op on tensors, arrays or numbers and record it when a gradient is needed."""
-        # The per-op hot path: unrolled for one and two inputs, no comprehensions (each
-        # costs a frame on Python 3.11), and what only the graph needs is built only
-        # when recording. Operands follow tg.tensor's dtype policy (see _operand).
-        ctx = Node()
-        ctx.op = cls
-        count = len(args)
-        if count == 2:
-            a, b = args
-            pa = pb = None
-            if isinstance(a, Tensor):
-                if a._requires_grad:
-                    pa = a._node or a
-                a = a._data
-            elif type(a) is not np.ndarray:
-                a = _operand(a, b)
-            if isinstance(b, Tensor):
-                if b._requires_grad:
-                    pb = b._node or b
-                b = b._data
-            elif type(b) is not np.ndarray:
-                b = _operand(b, args[0])
-            try:
-                # A call with fixed arity is several times cheaper than one that unpacks.
-                out = forward(ctx, a, b, **params) if params else forward(ctx, a, b)
-            except (ValueError, TypeError, IndexError) as exc:
-                _raise_named(exc, cls, (a, b))
-            record = pa is not None or pb is not None
-            if record and _grad_enabled:
-                ctx.parents = (pa, pb)
-                if save_inputs:
-                    ctx.inputs = (a, b)
-        elif count == 1:
-            (a,) = args
-            pa = None
-            if isinstance(a, Tensor):
-                if a._requires_grad:
-                    pa = a._node or a
-                a = a._data
-            elif type(a) is not np.ndarray:
-                a = _operand(a, None)
-            try:
-                out = forward(ctx, a, **params) if params else forward(ctx, a)
-            except (ValueError, TypeError, IndexError) as exc:
-                _raise_named(exc, cls, (a,))
-            record = pa is not None
-            if record and _grad_enabled:
-                ctx.parents = (pa,)
-                if save_inputs:
-                    ctx.inputs = (a,)
-        else:
-            arrays, parents, record, numbers_only = [], [], False, True
-            for a in args:
-                pa = None
-                if isinstance(a, Tensor):
-                    if a._requires_grad:
-                        pa = a._node or a
-                        record = True
-                    a = a._data
-                elif type(a) is list:
-                    a = Tensor(a)._data
-                if type(a) is np.ndarray:
-                    numbers_only = False
-                arrays.append(a)
-                parents.append(pa)
-            if numbers_only:
-                arrays = [Tensor(a)._data if type(a) is float else a for a in arrays]
-            try:
-                out = forward(ctx, *arrays, **params)
-            except (ValueError, TypeError, IndexError) as exc:
-                _raise_named(exc, cls, arrays)
-            if record and _grad_enabled:
-                ctx.parents = tuple(parents)
-                if save_inputs:
-                    ctx.inputs = tuple(arrays)
+    def result_of(ctx: Node, out: Any, parents: Any, arrays: Any, args: Any, record: bool) -> Any:
+        """Wrap ``out`` in a tensor and, when recording, keep ``ctx`` as its node."""
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = Tensor.__new__(Tensor)
@@ -347,11 +279,13 @@ def _make_apply(cls: type[Function]) -> Any:
                     f"{cls.name}: the result has dtype {dtype}, which cannot carry a "
                     "gradient; cast the inputs to a float dtype first"
                 )
+            ctx.parents = parents
             ctx.shape = out.shape
             ctx.dtype = dtype
             ctx._mark = 0
             ctx._seq = next(_sequence)
             if save_inputs:
+                ctx.inputs = arrays
                 ctx._args = args
             if save_output:
                 ctx.out = out
@@ -366,8 +300,93 @@ def _make_apply(cls: type[Function]) -> Any:
             _check_finite(out, cls.name, "forward", _user_line())
         return result
 
-    apply.__qualname__ = f"{cls.__name__}.apply"
-    return staticmethod(apply)
+    def apply1(x: Any) -> Any:
+        """Run the op on a tensor, array or number; record it when a gradient is needed."""
+        ctx = Node()
+        ctx.op = cls
+        a = x
+        pa = None
+        if isinstance(a, Tensor):
+            if a._requires_grad:
+                pa = a._node or a
+            a = a._data
+        elif type(a) is not np.ndarray:
+            a = _operand(a, None)
+        try:
+            out = forward(ctx, a)
+        except (ValueError, TypeError, IndexError) as exc:
+            _raise_named(exc, cls, (a,))
+        if pa is None:
+            return result_of(ctx, out, None, None, None, False)
+        return result_of(ctx, out, (pa,), (a,), (x,), True)
+
+    def apply2(x: Any, y: Any) -> Any:
+        """Run the op on tensors, arrays or numbers; record it when a gradient is needed."""
+        ctx = Node()
+        ctx.op = cls
+        a, b = x, y
+        pa = pb = None
+        if isinstance(a, Tensor):
+            if a._requires_grad:
+                pa = a._node or a
+            a = a._data
+        elif type(a) is not np.ndarray:
+            a = _operand(a, y)
+        if isinstance(b, Tensor):
+            if b._requires_grad:
+                pb = b._node or b
+            b = b._data
+        elif type(b) is not np.ndarray:
+            b = _operand(b, x)
+        try:
+            out = forward(ctx, a, b)
+        except (ValueError, TypeError, IndexError) as exc:
+            _raise_named(exc, cls, (a, b))
+        if pa is None and pb is None:
+            return result_of(ctx, out, None, None, None, False)
+        return result_of(ctx, out, (pa, pb), (a, b), (x, y), True)
+
+    def apply(*args: Any, **params: Any) -> Any:
+        """Run the op on tensors, arrays or numbers; record it when a gradient is needed."""
+        ctx = Node()
+        ctx.op = cls
+        arrays, parents, record, numbers_only = [], [], False, True
+        for a in args:  # no comprehensions: on Python 3.11 each one costs a frame
+            pa = None
+            if isinstance(a, Tensor):
+                if a._requires_grad:
+                    pa = a._node or a
+                    record = True
+                a = a._data
+            elif type(a) is list:
+                a = Tensor(a)._data
+            if type(a) is np.ndarray:
+                numbers_only = False
+            arrays.append(a)
+            parents.append(pa)
+        if numbers_only:
+            arrays = [Tensor(a)._data if type(a) is float else a for a in arrays]
+        try:
+            out = forward(ctx, *arrays, **params)
+        except (ValueError, TypeError, IndexError) as exc:
+            _raise_named(exc, cls, arrays)
+        return result_of(ctx, out, tuple(parents), tuple(arrays), args, record)
+
+    chosen = {1: apply1, 2: apply2}.get(_fixed_arity(forward), apply)
+    chosen.__qualname__ = f"{cls.__name__}.apply"
+    return staticmethod(chosen)
+
+
+def _fixed_arity(forward: Any) -> int | None:
+    """How many operands ``forward(ctx, ...)`` takes, if it takes exactly that many
+    positional parameters and nothing else; else None."""
+    try:
+        parameters = list(inspect.signature(forward).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return None
+    if all(p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty for p in parameters):
+        return len(parameters)
+    return None
 
 
 def _operand(value: Any, other: Any) -> Any:
