@@ -145,7 +145,7 @@ class Sqrt(Elementwise):
         return np.sqrt(x)
 
     def backward(ctx, grad, xp):
-        return (grad / (2 * ctx.out),)
+        return (grad / (2.0 * ctx.out),)
 
 
 class Sin(Elementwise):
@@ -182,7 +182,7 @@ class Tanh(Elementwise):
 
     def backward(ctx, grad, xp):
         out = ctx.out
-        return (grad * (1 - out * out),)
+        return (grad * (1.0 - out * out),)
 
 
 def sigmoid_array(x: np.ndarray) -> np.ndarray:
@@ -200,7 +200,7 @@ class Sigmoid(Elementwise):
 
     def backward(ctx, grad, xp):
         out = ctx.out
-        return (grad * (out * (1 - out)),)
+        return (grad * (out * (1.0 - out)),)
 
 
 class Softplus(Elementwise):
@@ -292,7 +292,7 @@ class Maximum(Elementwise):
         return out
 
     def backward(ctx, grad, xp):
-        return grad * ctx.share, grad * (1 - ctx.share)
+        return grad * ctx.share, grad * (1.0 - ctx.share)
 
 
 class Minimum(Maximum):
