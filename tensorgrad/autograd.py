@@ -42,6 +42,9 @@ _sequence = itertools.count(1)
 _edits = 0  # the stamp of the last in-place edit, across all tensors
 _epochs = itertools.count(1)
 _NUMBERS = frozenset({int, float, bool})
+# Bound once: looking __new__ up on the class, or a dtype's kind, costs more per op.
+_new = object.__new__
+_FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # Filled by tensorgrad.ops: the functions backward rules may call through ``xp``.
@@ -269,12 +272,12 @@ def _make_apply(cls: type[Function]) -> Any:
         """Wrap ``out`` in a tensor and, when recording, keep ``ctx`` as its node."""
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        result = Tensor.__new__(Tensor)
+        result = _new(Tensor)
         result._data = out
         result.grad = None
         if record and _grad_enabled:
             dtype = out.dtype
-            if dtype.kind != "f":
+            if dtype is not _FLOAT64 and dtype is not _FLOAT32 and dtype.kind != "f":
                 raise TypeError(
                     f"{cls.name}: the result has dtype {dtype}, which cannot carry a "
                     "gradient; cast the inputs to a float dtype first"
