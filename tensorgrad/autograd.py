@@ -172,22 +172,27 @@ class Node:
     """
 
     __slots__ = (
-        "op", "parents", "shape", "dtype", "inputs", "out", "_args", "_seq", "_mark",
+        "spec", "parents", "shape", "dtype", "inputs", "out", "_args", "_seq", "_mark",
         "_pending", "_out_edited", "_out_memory", "created_at", "__dict__",
     )  # fmt: skip
 
     @property
+    def op(self) -> type[Function]:
+        """The op class that recorded this node."""
+        return self.spec.op
+
+    @property
     def name(self) -> str:
         """The op's name, as errors and drawings show it."""
-        return self.op.name
+        return self.spec.name
 
     def _check_versions(self) -> None:
         """Raise if a saved input or the saved output was edited in place since the forward."""
-        if self.op.save_inputs:
+        if self.spec.save_inputs:
             for i, a in enumerate(self._args):
                 if isinstance(a, Tensor) and version(a) > self._seq:
                     _raise_modified(self.name, f"input {i} (shape {a.shape})")
-        if self.op.save_output:
+        if self.spec.save_output:
             # Edited through the output tensor, or through a detached tensor sharing it.
             memory = getattr(self, "_out_memory", None)
             if getattr(self, "_out_edited", False) or (
@@ -196,7 +201,21 @@ class Node:
                 _raise_modified(self.name, f"its output (shape {self.shape})")
 
     def __repr__(self) -> str:
-        return f"<{self.op.name}>"
+        return f"<{self.spec.name}>"
+
+
+class _Spec:
+    """What the engine reads of an op class, held by an object of this one class: reading
+    a class attribute of whichever op a node belongs to is a generic lookup each time."""
+
+    __slots__ = (
+        "op", "name", "backward", "save_inputs", "save_output", "constants", "masks_gradient",
+        "elementwise",
+    )  # fmt: skip
+
+    def __init__(self, op: type[Function]) -> None:
+        for name in self.__slots__:
+            setattr(self, name, op if name == "op" else getattr(op, name))
 
 
 class Function:
@@ -246,7 +265,7 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = cls.__name__.lower()
-        cls.apply = _make_apply(cls)
+        cls.apply = _make_apply(cls, _Spec(cls))
 
     def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError(f"{ctx.name}: forward is not defined")
@@ -257,7 +276,7 @@ class Function:
         )
 
 
-def _make_apply(cls: type[Function]) -> Any:
+def _make_apply(cls: type[Function], spec: _Spec) -> Any:
     """The ``apply`` of one op class: a plain function (a closure over the class), so that
     it can also be a Tensor operator (``Tensor.__add__ = Add.apply``) with no extra call.
 
@@ -306,7 +325,7 @@ def _make_apply(cls: type[Function]) -> Any:
     def apply1(x: Any) -> Any:
         """Run the op on a tensor, array or number; record it when a gradient is needed."""
         ctx = Node()
-        ctx.op = cls
+        ctx.spec = spec
         a = x
         pa = None
         if isinstance(a, Tensor):
@@ -326,7 +345,7 @@ def _make_apply(cls: type[Function]) -> Any:
     def apply2(x: Any, y: Any) -> Any:
         """Run the op on tensors, arrays or numbers; record it when a gradient is needed."""
         ctx = Node()
-        ctx.op = cls
+        ctx.spec = spec
         a, b = x, y
         pa = pb = None
         if isinstance(a, Tensor):
@@ -352,7 +371,7 @@ def _make_apply(cls: type[Function]) -> Any:
     def apply(*args: Any, **params: Any) -> Any:
         """Run the op on tensors, arrays or numbers; record it when a gradient is needed."""
         ctx = Node()
-        ctx.op = cls
+        ctx.spec = spec
         arrays, parents, record, numbers_only = [], [], False, True
         for a in args:  # no comprehensions: on Python 3.11 each one costs a frame
             pa = None
@@ -594,8 +613,8 @@ def run_backward(
                 _raise_freed(node)
             grad = node._pending
             node._pending = None
-            op = node.op
-            if special or node._seq < _edits or op.masks_gradient:
+            spec = node.spec
+            if special or node._seq < _edits or spec.masks_gradient:
                 if captured is not None and id(node) in captured:
                     # A copy at first order: the same array may be another input's
                     # gradient or the caller's grad_outputs.
@@ -604,7 +623,7 @@ def run_backward(
                         continue  # no other input lies behind it: its rule need not run
                 if node._seq < _edits:  # something was edited in place since the forward
                     node._check_versions()
-                if op.masks_gradient and not guarding:
+                if spec.masks_gradient and not guarding:
                     guarding = special = True
                     xp = TENSOR if create_graph else ARRAY
                     if previous_errors is None:
@@ -612,11 +631,11 @@ def run_backward(
                 if create_graph:
                     grads = _call_rule_on_graph(node, grad, xp)
                 else:
-                    grads = op.backward(node, grad, xp)
-                if guarding and op.elementwise:
+                    grads = spec.backward(node, grad, xp)
+                if guarding and spec.elementwise:
                     grads = [g if g is None else xp.guard(grad, g) for g in grads]
             else:
-                grads = op.backward(node, grad, xp)
+                grads = spec.backward(node, grad, xp)
             # An index loop: zip() costs more than the rest of a short edge list.
             count = len(parents)
             if len(grads) != count:
@@ -663,7 +682,7 @@ def run_backward(
                         p.grad = g  # the common case: a fresh array nobody else holds
             if not retain_graph:
                 node.parents = node.inputs = node._args = node.out = None
-                if op.constants:
+                if spec.constants:
                     node.__dict__.clear()
     finally:
         _grad_enabled = previous_mode
@@ -842,18 +861,18 @@ def _check_roots(
 
 def _call_rule_on_graph(node: Node, grad: Any, xp: Any) -> Sequence[Any]:
     """Run a rule on the saved tensors, so that what it computes is itself on a graph."""
-    op = node.op
-    arrays, out = node.inputs if op.save_inputs else None, node.out if op.save_output else None
-    if op.save_inputs:  # the tensors themselves; other operands as forward saw them
+    spec = node.spec
+    arrays, out = node.inputs if spec.save_inputs else None, node.out if spec.save_output else None
+    if spec.save_inputs:  # the tensors themselves; other operands as forward saw them
         node.inputs = [a if isinstance(a, Tensor) else x for a, x in zip(node._args, arrays)]
-    if op.save_output:
+    if spec.save_output:
         node.out = Tensor._from_node(out, node)
     try:
-        grads = op.backward(node, grad, xp)
+        grads = spec.backward(node, grad, xp)
     finally:
-        if op.save_inputs:
+        if spec.save_inputs:
             node.inputs = arrays
-        if op.save_output:
+        if spec.save_output:
             node.out = out
     return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads)
 

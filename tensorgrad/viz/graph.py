@@ -198,7 +198,7 @@ class _Values:
     def _recompute(self, node: Node, operands: list[Any]) -> np.ndarray:
         with np.errstate(all="ignore"):  # the forward already warned once, if at all
             scratch = Node()  # forward may keep constants on its ctx: not on this node
-            scratch.op = node.op
+            scratch.spec = node.spec
             value = np.asarray(node.op.forward(scratch, *operands))
         self.known[id(node)] = value
         return value
