@@ -437,7 +437,10 @@ def record_edit(tensor: Any) -> None:
     _edits = tensor._version = next(_sequence)
     if tensor._node is not None:
         tensor._node._out_edited = True
-    base = getattr(tensor, "_base", None)
+    try:  # leaves (what optimizers edit) have the slot; op results set it only for views
+        base = tensor._base
+    except AttributeError:
+        return
     if base is not None:
         record_edit(base)
 
@@ -669,7 +672,7 @@ def run_backward(
                             lane = None
                 else:
                     data = p._data
-                    if g.shape != data.shape or g.dtype != data.dtype:
+                    if g.shape != data.shape or (g.dtype is not data.dtype and g.dtype != data.dtype):
                         g = _fit(g, data.shape, data.dtype, node.name)
                     if _anomaly:
                         _check_finite(g, node.name, "backward", _origin(node))
@@ -889,7 +892,7 @@ def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, op: str) -> Any:
     """Reduce a gradient to its input's shape (undoing broadcasting) and cast it to its dtype."""
     if grad.shape != shape:
         grad = unbroadcast(grad, shape, op)
-    if grad.dtype != dtype:
+    if grad.dtype is not dtype and grad.dtype != dtype:
         grad = grad.astype(dtype)
     return grad
 

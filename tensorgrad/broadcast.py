@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 
 def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op") -> Any:
     """Sum ``grad`` over the axes that broadcasting added or stretched to reach ``shape``.
 
-    Works on NumPy arrays and on tensors alike (it only uses ``.sum`` and ``.reshape``),
-    so the same code serves first- and higher-order backward.
+    Works on NumPy arrays and on tensors alike (tensors are summed with ``.sum``), so the
+    same code serves first- and higher-order backward.
 
     Examples
     --------
@@ -22,7 +24,7 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op") -> Any:
         return grad
     lead = len(gshape) - len(shape)
     if lead > 0:  # summed without keepdims: a fresh array of the trailing shape
-        grad = grad.sum(axis=0 if lead == 1 else tuple(range(lead)))
+        grad = _sum(grad, 0 if lead == 1 else tuple(range(lead)), False)
         if grad.shape == shape:
             return grad
     if lead >= 0:
@@ -31,10 +33,16 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op") -> Any:
             if n == 1 and grad.shape[i] != 1:
                 stretched.append(i)
         if stretched:
-            grad = grad.sum(axis=tuple(stretched), keepdims=True)
+            grad = _sum(grad, tuple(stretched), True)
         if grad.shape == shape:
             return grad
     raise RuntimeError(
         f"{op}: backward produced a gradient of shape {gshape} for an input of shape "
         f"{shape}, which it cannot be reduced to; this is a bug in the op's backward rule"
     )
+
+
+def _sum(grad: Any, axis: Any, keepdims: bool) -> Any:
+    if type(grad) is np.ndarray:  # without ndarray.sum's Python-level wrapper
+        return np.add.reduce(grad, axis, None, None, keepdims)
+    return grad.sum(axis=axis, keepdims=keepdims)
