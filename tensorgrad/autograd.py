@@ -340,7 +340,9 @@ def _make_apply(cls: type[Function], spec: _Spec) -> Any:
             _raise_named(exc, cls, (a,))
         if pa is None:
             return result_of(ctx, out, None, None, None, False)
-        return result_of(ctx, out, (pa,), (a,), (x,), True)
+        if save_inputs:
+            return result_of(ctx, out, (pa,), (a,), (x,), True)
+        return result_of(ctx, out, (pa,), None, None, True)
 
     def apply2(x: Any, y: Any) -> Any:
         """Run the op on tensors, arrays or numbers; record it when a gradient is needed."""
@@ -366,7 +368,9 @@ def _make_apply(cls: type[Function], spec: _Spec) -> Any:
             _raise_named(exc, cls, (a, b))
         if pa is None and pb is None:
             return result_of(ctx, out, None, None, None, False)
-        return result_of(ctx, out, (pa, pb), (a, b), (x, y), True)
+        if save_inputs:
+            return result_of(ctx, out, (pa, pb), (a, b), (x, y), True)
+        return result_of(ctx, out, (pa, pb), None, None, True)
 
     def apply(*args: Any, **params: Any) -> Any:
         """Run the op on tensors, arrays or numbers; record it when a gradient is needed."""
