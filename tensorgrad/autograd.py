@@ -676,7 +676,9 @@ def run_backward(
                             lane = None
                 else:
                     data = p._data
-                    if g.shape != data.shape or (g.dtype is not data.dtype and g.dtype != data.dtype):
+                    if g.shape != data.shape or (
+                        g.dtype is not data.dtype and g.dtype != data.dtype
+                    ):
                         g = _fit(g, data.shape, data.dtype, node.name)
                     if _anomaly:
                         _check_finite(g, node.name, "backward", _origin(node))
