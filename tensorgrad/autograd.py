@@ -206,16 +206,28 @@ class Node:
 
 class _Spec:
     """What the engine reads of an op class, held by an object of this one class: reading
-    a class attribute of whichever op a node belongs to is a generic lookup each time."""
+    a class attribute of whichever op a node belongs to is a generic lookup each time.
+    It is taken when the class is created (see Function)."""
 
     __slots__ = (
-        "op", "name", "backward", "save_inputs", "save_output", "constants", "masks_gradient",
-        "elementwise",
+        "op", "name", "backward", "save_inputs", "save_output", "masks_gradient",
+        "elementwise", "constants", "clears",
     )  # fmt: skip
 
     def __init__(self, op: type[Function]) -> None:
-        for name in self.__slots__:
-            setattr(self, name, op if name == "op" else getattr(op, name))
+        self.op = op
+        for name in self.__slots__[1:7]:
+            setattr(self, name, getattr(op, name))
+        below = op.__mro__[: op.__mro__.index(Function)]
+        names = list(op.constants)
+        for klass in below:  # names declared the older way, in __slots__, count too
+            slots = klass.__dict__.get("__slots__", ())
+            names += [slots] if isinstance(slots, str) else list(slots)
+        self.constants = tuple(names)
+        # What forward keeps on ctx lives in the node's __dict__, which is cleared after
+        # backward when the op names something it keeps, or does not say what it keeps.
+        declared = any("constants" in k.__dict__ or "__slots__" in k.__dict__ for k in below)
+        self.clears = bool(names) or not declared
 
 
 class Function:
@@ -225,9 +237,17 @@ class Function:
     ``backward(ctx, grad, xp) -> tuple`` (one gradient or ``None`` per input, in the
     output's broadcast shape), set ``save_inputs`` / ``save_output`` when the rule
     reads ``ctx.inputs`` / ``ctx.out``, and name in ``constants`` what ``forward``
-    keeps on ``ctx`` (all of it is released after backward). ``ctx`` is the result's
-    :class:`Node`. ``ctx.parents[i] is None`` means input ``i`` needs no gradient, so
-    the rule may skip it.
+    keeps on ``ctx`` (released after backward, as is anything an op that does not
+    set ``constants`` keeps). ``ctx.parents[i] is None`` means input ``i`` needs no
+    gradient, so the rule may skip it. ``Op.apply(*operands, **params)`` runs the op.
+
+    ``ctx`` is the result's :class:`Node`, not an instance of the op class: reach the
+    class's own attributes and helpers through ``ctx.op`` (``ctx.op.scale``,
+    ``ctx.op.helper(ctx, x)``), call a parent op's rule as ``Parent.backward(ctx, grad,
+    xp)``, and test a node's op with ``y.grad_fn.op is Mul``. ``op``, ``spec``,
+    ``name``, ``parents``, ``inputs``, ``out``, ``shape`` and ``dtype`` are the node's
+    own. The engine reads ``forward``, ``backward`` and the flags when the class is
+    created: to change a rule, define a subclass rather than patch the class.
 
     Examples
     --------
@@ -265,7 +285,7 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = cls.__name__.lower()
-        cls.apply = _make_apply(cls, _Spec(cls))
+        cls.apply, cls._fast = _make_apply(cls, _Spec(cls))
 
     def forward(ctx, *args: Any, **params: Any) -> np.ndarray:
         raise NotImplementedError(f"{ctx.name}: forward is not defined")
@@ -276,14 +296,16 @@ class Function:
         )
 
 
-def _make_apply(cls: type[Function], spec: _Spec) -> Any:
-    """The ``apply`` of one op class: a plain function (a closure over the class), so that
-    it can also be a Tensor operator (``Tensor.__add__ = Add.apply``) with no extra call.
+def _make_apply(cls: type[Function], spec: _Spec) -> tuple[Any, Any]:
+    """The ``apply`` of one op class, and ``_fast``, the same op for the package's own
+    operators and functions: plain functions (closures over the class), so that they
+    can be Tensor operators (``Tensor.__add__ = Add._fast``) with no extra call.
 
-    This is the per-op hot path. An op whose forward takes exactly one or two operands
-    gets an ``apply`` of that arity (a call that packs no ``*args`` or ``**params`` costs
-    a third as much, and allocates nothing for them); the others get the general one.
-    Operands follow tg.tensor's dtype policy (see ``_operand``).
+    This is the per-op hot path. ``apply`` takes any call (operands, then parameters
+    by position or keyword). When forward takes exactly one or two operands, ``_fast``
+    has that fixed arity: a call that packs no ``*args`` or ``**params`` costs a third
+    as much and allocates nothing for them. Operands follow tg.tensor's dtype policy
+    (see ``_operand``).
     """
     save_inputs, save_output, forward = cls.save_inputs, cls.save_output, cls.forward
 
@@ -386,7 +408,7 @@ def _make_apply(cls: type[Function], spec: _Spec) -> Any:
                 a = a._data
             elif type(a) is list:
                 a = Tensor(a)._data
-            if type(a) is np.ndarray:
+            if type(a) is np.ndarray or isinstance(a, np.generic):
                 numbers_only = False
             arrays.append(a)
             parents.append(pa)
@@ -398,9 +420,10 @@ def _make_apply(cls: type[Function], spec: _Spec) -> Any:
             _raise_named(exc, cls, arrays)
         return result_of(ctx, out, tuple(parents), tuple(arrays), args, record)
 
-    chosen = {1: apply1, 2: apply2}.get(_fixed_arity(forward), apply)
-    chosen.__qualname__ = f"{cls.__name__}.apply"
-    return staticmethod(chosen)
+    fast = {1: apply1, 2: apply2}.get(_fixed_arity(forward), apply)
+    apply.__qualname__ = f"{cls.__name__}.apply"
+    fast.__qualname__ = f"{cls.__name__}._fast"
+    return staticmethod(apply), staticmethod(fast)
 
 
 def _fixed_arity(forward: Any) -> int | None:
@@ -419,14 +442,18 @@ def _operand(value: Any, other: Any) -> Any:
     """An operand that is not an array or a tensor, under tg.tensor's dtype policy.
 
     Lists become arrays. A Python number stays a number next to an array (so it never
-    widens a float32 tensor), but a float with no array beside it (``other`` a number
-    too, or absent) takes the default float dtype.
+    widens a float32 tensor), but a float with no array beside it (``other`` a tensor,
+    an array, a NumPy scalar or a list) takes the default float dtype.
     """
     if type(value) is list:
         return Tensor(value)._data
-    if type(value) is float and (other is None or type(other) in _NUMBERS):
+    if type(value) is float and not _is_array(other):
         return Tensor(value)._data
     return value
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, (Tensor, np.ndarray, np.generic, list))
 
 
 def record_edit(tensor: Any) -> None:
@@ -691,7 +718,7 @@ def run_backward(
                         p.grad = g  # the common case: a fresh array nobody else holds
             if not retain_graph:
                 node.parents = node.inputs = node._args = node.out = None
-                if spec.constants:
+                if spec.clears:
                     node.__dict__.clear()
     finally:
         _grad_enabled = previous_mode

@@ -33,6 +33,8 @@ class Alias(Function):
     """d alias(x) = grad: the identity, as a node of its own (a variable private to one
     derivative, over the same memory as ``x``)"""
 
+    constants = ()
+
     name = "alias"
 
     def forward(ctx, x):
@@ -73,7 +75,7 @@ def _variable(x: Any, fn: str, position: int) -> Tensor:
     Python numbers become the default float dtype)."""
     if isinstance(x, Tensor) and x.requires_grad:
         with enable_grad():  # an alias records its node even under tg.no_grad()
-            return Alias.apply(x)
+            return Alias._fast(x)
     data = as_array(x)
     if data.dtype.kind != "f":
         if data.dtype.kind not in "iub":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import inspect
 import os
+import re
 import sys
 import weakref
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 import tensorgrad as tg
-from tensorgrad.autograd import Function
+from tensorgrad.autograd import Function, _Spec
 
 THIS_FILE = os.path.basename(__file__)
 
@@ -630,3 +631,79 @@ def test_broadcasting_of_scalar_and_leading_axes():
     assert s.grad.shape == () and m.grad.shape == (1, 3)
     np.testing.assert_allclose(s.grad, x.sum())
     np.testing.assert_allclose(m.grad, 2.0 * x.sum(axis=(0, 1)).reshape(1, 3))
+
+
+# --- defining an op: what ctx is, what apply accepts, what is released ------------------
+
+
+def _all_ops() -> list[type[Function]]:
+    found, stack = [], list(Function.__subclasses__())
+    while stack:
+        op = stack.pop()
+        found.append(op)
+        stack.extend(op.__subclasses__())
+    return [op for op in found if op.__module__.startswith("tensorgrad.")]
+
+
+@pytest.mark.parametrize("op", _all_ops(), ids=lambda op: op.__name__)
+def test_every_builtin_op_names_what_forward_keeps_on_ctx(op: type[Function]) -> None:
+    source = inspect.getsource(op.forward)
+    kept = set(re.findall(r"ctx\.(\w+)\s*=[^=]", source))
+    kept |= {m for pair in re.findall(r"ctx\.(\w+), ctx\.(\w+) =", source) for m in pair}
+    spec = _Spec(op)
+    assert kept <= set(spec.constants), f"{op.__name__} keeps {kept - set(spec.constants)}"
+    # An op that says it keeps nothing leaves the node's __dict__ alone: no cost per node.
+    assert spec.clears == bool(spec.constants)
+
+
+class _Scale(Function):
+    """d/dx (factor * x) = factor: a parameter kept on ctx without declaring it."""
+
+    gain = 1.0
+
+    def forward(ctx, x, factor):
+        ctx.factor = np.asarray(factor * ctx.op.gain)
+        return x * ctx.factor
+
+    def backward(ctx, grad, xp):  # factor is an input when passed by position
+        return (grad * ctx.factor,) + (None,) * (len(ctx.parents) - 1)
+
+
+class _OldStyle(Function):
+    """relu, with its mask declared the older way, in __slots__."""
+
+    __slots__ = ("mask",)
+
+    def forward(ctx, x):
+        ctx.mask = (x > 0).astype(x.dtype)
+        return x * ctx.mask
+
+    def backward(ctx, grad, xp):
+        return (grad * ctx.mask,)
+
+
+def test_apply_takes_parameters_by_keyword_and_ctx_reaches_the_class_through_op() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = _Scale.apply(x, factor=3.0)
+    np.testing.assert_array_equal(y.data, [3.0, 6.0])
+    assert y.grad_fn.op is _Scale and y.grad_fn.name == "_scale"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+    assert tg.ops.shape.Reshape.apply(x, shape=(2, 1)).shape == (2, 1)
+
+
+def test_apply_with_the_wrong_number_of_operands_names_the_op() -> None:
+    x = tg.tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"^neg: .*input shapes \(2,\), \(2,\)"):
+        tg.ops.elementwise.Neg.apply(x, x)
+
+
+@pytest.mark.parametrize("op", [_Scale, _OldStyle], ids=lambda op: op.__name__)
+def test_what_an_op_keeps_on_ctx_is_released_even_if_undeclared(op: type[Function]) -> None:
+    x = tg.tensor([1.0, -2.0], requires_grad=True)
+    y = op.apply(x, 2.0) if op is _Scale else op.apply(x)
+    kept = weakref.ref(y.grad_fn.factor if op is _Scale else y.grad_fn.mask)
+    y.sum().backward()
+    gc.collect()
+    assert kept() is None, "a constant kept on ctx outlived the backward"
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0] if op is _Scale else [1.0, 0.0])

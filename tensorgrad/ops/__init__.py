@@ -117,13 +117,13 @@ def _swapped(function: Any) -> Any:
 
 _METHODS = {
     # Operators are the ops' own apply functions: no wrapper call on the hot path.
-    "__add__": elementwise.Add.apply, "__radd__": _swapped(add),
-    "__sub__": elementwise.Sub.apply, "__rsub__": _swapped(sub),
-    "__mul__": elementwise.Mul.apply, "__rmul__": _swapped(mul),
-    "__truediv__": elementwise.Div.apply, "__rtruediv__": _swapped(div),
-    "__pow__": elementwise.Pow.apply, "__rpow__": _swapped(pow),
-    "__matmul__": linalg.MatMul.apply, "__rmatmul__": _swapped(matmul),
-    "__neg__": elementwise.Neg.apply, "__abs__": abs, "__getitem__": getitem,
+    "__add__": elementwise.Add._fast, "__radd__": _swapped(add),
+    "__sub__": elementwise.Sub._fast, "__rsub__": _swapped(sub),
+    "__mul__": elementwise.Mul._fast, "__rmul__": _swapped(mul),
+    "__truediv__": elementwise.Div._fast, "__rtruediv__": _swapped(div),
+    "__pow__": elementwise.Pow._fast, "__rpow__": _swapped(pow),
+    "__matmul__": linalg.MatMul._fast, "__rmatmul__": _swapped(matmul),
+    "__neg__": elementwise.Neg._fast, "__abs__": abs, "__getitem__": getitem,
     "__lt__": less, "__le__": less_equal, "__gt__": greater, "__ge__": greater_equal,
     "__eq__": equal, "__ne__": not_equal, "__and__": logical_and, "__or__": logical_or,
     "__xor__": logical_xor, "__invert__": logical_not,

@@ -27,6 +27,8 @@ def _float_constant(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
 class Elementwise(Function):
     """An op whose output element i depends only on input element i (after broadcasting)."""
 
+    constants = ()
+
     elementwise = True
 
 
@@ -340,7 +342,7 @@ def add(a: Any, b: Any) -> Tensor:
     >>> tg.add(tg.tensor([1.0, 2.0]), 1.0)
     tensor([2., 3.])
     """
-    return Add.apply(a, b)
+    return Add._fast(a, b)
 
 
 def sub(a: Any, b: Any) -> Tensor:
@@ -352,7 +354,7 @@ def sub(a: Any, b: Any) -> Tensor:
     >>> tg.sub(tg.tensor([1.0, 2.0]), 1.0)
     tensor([0., 1.])
     """
-    return Sub.apply(a, b)
+    return Sub._fast(a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
@@ -364,7 +366,7 @@ def mul(a: Any, b: Any) -> Tensor:
     >>> tg.mul(tg.tensor([1.0, 2.0]), 3.0)
     tensor([3., 6.])
     """
-    return Mul.apply(a, b)
+    return Mul._fast(a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
@@ -376,7 +378,7 @@ def div(a: Any, b: Any) -> Tensor:
     >>> tg.div(tg.tensor([1.0, 2.0]), 2.0)
     tensor([0.5, 1. ])
     """
-    return Div.apply(a, b)
+    return Div._fast(a, b)
 
 
 def neg(a: Any) -> Tensor:
@@ -388,7 +390,7 @@ def neg(a: Any) -> Tensor:
     >>> tg.neg(tg.tensor([1.0]))
     tensor([-1.])
     """
-    return Neg.apply(a)
+    return Neg._fast(a)
 
 
 def pow(a: Any, b: Any) -> Tensor:
@@ -400,7 +402,7 @@ def pow(a: Any, b: Any) -> Tensor:
     >>> tg.pow(tg.tensor([2.0, 3.0]), 2)
     tensor([4., 9.])
     """
-    return Pow.apply(a, b)
+    return Pow._fast(a, b)
 
 
 def exp(x: Any) -> Tensor:
@@ -412,7 +414,7 @@ def exp(x: Any) -> Tensor:
     >>> tg.exp(tg.tensor([0.0]))
     tensor([1.])
     """
-    return Exp.apply(x)
+    return Exp._fast(x)
 
 
 def log(x: Any) -> Tensor:
@@ -424,7 +426,7 @@ def log(x: Any) -> Tensor:
     >>> tg.log(tg.tensor([1.0]))
     tensor([0.])
     """
-    return Log.apply(x)
+    return Log._fast(x)
 
 
 def sqrt(x: Any) -> Tensor:
@@ -436,7 +438,7 @@ def sqrt(x: Any) -> Tensor:
     >>> tg.sqrt(tg.tensor([4.0]))
     tensor([2.])
     """
-    return Sqrt.apply(x)
+    return Sqrt._fast(x)
 
 
 def sin(x: Any) -> Tensor:
@@ -448,7 +450,7 @@ def sin(x: Any) -> Tensor:
     >>> tg.sin(tg.tensor([0.0]))
     tensor([0.])
     """
-    return Sin.apply(x)
+    return Sin._fast(x)
 
 
 def cos(x: Any) -> Tensor:
@@ -460,7 +462,7 @@ def cos(x: Any) -> Tensor:
     >>> tg.cos(tg.tensor([0.0]))
     tensor([1.])
     """
-    return Cos.apply(x)
+    return Cos._fast(x)
 
 
 def tanh(x: Any) -> Tensor:
@@ -472,7 +474,7 @@ def tanh(x: Any) -> Tensor:
     >>> tg.tanh(tg.tensor([0.0]))
     tensor([0.])
     """
-    return Tanh.apply(x)
+    return Tanh._fast(x)
 
 
 def sigmoid(x: Any) -> Tensor:
@@ -484,7 +486,7 @@ def sigmoid(x: Any) -> Tensor:
     >>> tg.sigmoid(tg.tensor([0.0]))
     tensor([0.5])
     """
-    return Sigmoid.apply(x)
+    return Sigmoid._fast(x)
 
 
 def softplus(x: Any) -> Tensor:
@@ -496,7 +498,7 @@ def softplus(x: Any) -> Tensor:
     >>> tg.softplus(tg.tensor([1000.0]))
     tensor([1000.])
     """
-    return Softplus.apply(x)
+    return Softplus._fast(x)
 
 
 def relu(x: Any) -> Tensor:
@@ -508,7 +510,7 @@ def relu(x: Any) -> Tensor:
     >>> tg.relu(tg.tensor([-1.0, 2.0]))
     tensor([0., 2.])
     """
-    return Relu.apply(x)
+    return Relu._fast(x)
 
 
 def leaky_relu(x: Any, slope: float = 0.01) -> Tensor:
@@ -520,7 +522,7 @@ def leaky_relu(x: Any, slope: float = 0.01) -> Tensor:
     >>> tg.leaky_relu(tg.tensor([-2.0, 2.0]), 0.1)
     tensor([-0.2,  2. ])
     """
-    return LeakyRelu.apply(x, slope)
+    return LeakyRelu._fast(x, slope)
 
 
 def abs(x: Any) -> Tensor:
@@ -532,7 +534,7 @@ def abs(x: Any) -> Tensor:
     >>> tg.abs(tg.tensor([-2.0]))
     tensor([2.])
     """
-    return Abs.apply(x)
+    return Abs._fast(x)
 
 
 def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
@@ -548,7 +550,7 @@ def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
         raise ValueError("clip: give at least one of lo and hi")
     if lo is not None and hi is not None and np.any(np.asarray(lo) > np.asarray(hi)):
         raise ValueError(f"clip: lo must not exceed hi, got lo={lo} and hi={hi}")
-    return Clip.apply(x, lo, hi)
+    return Clip._fast(x, lo, hi)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -560,7 +562,7 @@ def maximum(a: Any, b: Any) -> Tensor:
     >>> tg.maximum(tg.tensor([1.0, 5.0]), 3.0)
     tensor([3., 5.])
     """
-    return Maximum.apply(a, b)
+    return Maximum._fast(a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
@@ -572,7 +574,7 @@ def minimum(a: Any, b: Any) -> Tensor:
     >>> tg.minimum(tg.tensor([1.0, 5.0]), 3.0)
     tensor([1., 3.])
     """
-    return Minimum.apply(a, b)
+    return Minimum._fast(a, b)
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
@@ -591,7 +593,7 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     >>> x.grad
     array([0.  , 0.25])
     """
-    return Where.apply(cond, a, b)
+    return Where._fast(cond, a, b)
 
 
 def astype(x: Any, dtype: Any) -> Tensor:
@@ -606,7 +608,7 @@ def astype(x: Any, dtype: Any) -> Tensor:
     dtype = np.dtype(dtype)
     if dtype.kind not in "fc" and isinstance(x, Tensor):
         x = x.detach()
-    return AsType.apply(x, dtype)
+    return AsType._fast(x, dtype)
 
 
 def guard_array(grad: np.ndarray, result: np.ndarray) -> np.ndarray:

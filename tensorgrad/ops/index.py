@@ -98,7 +98,7 @@ def getitem(x: Any, index: Any) -> Tensor:
     >>> x.grad
     array([2., 0., 1.])
     """
-    return view_of(GetItem.apply(x, _plain(index)), x)
+    return view_of(GetItem._fast(x, _plain(index)), x)
 
 
 def scatter_add(values: Any, index: Any, shape: tuple[int, ...]) -> Tensor:
@@ -110,7 +110,7 @@ def scatter_add(values: Any, index: Any, shape: tuple[int, ...]) -> Tensor:
     >>> tg.scatter_add(tg.tensor([1.0, 2.0]), [0, 0], (2,))
     tensor([3., 0.])
     """
-    return ScatterAdd.apply(values, _plain(index), tuple(shape))
+    return ScatterAdd._fast(values, _plain(index), tuple(shape))
 
 
 def _index_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from .registry import OpInfo, register
 class MatMul(Function):
     """d(a @ b) = (grad @ b^T, a^T @ grad), 1-D operands promoted to matrices as NumPy does"""
 
+    constants = ()
+
     name = "matmul"
     save_inputs = True
 
@@ -90,7 +92,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     >>> tg.matmul(tg.tensor([[1.0, 2.0]]), tg.tensor([[3.0], [4.0]]))
     tensor([[11.]])
     """
-    return MatMul.apply(a, b)
+    return MatMul._fast(a, b)
 
 
 register(OpInfo("matmul", matmul, np.matmul, ("real", "real"), shapes="matmul"))

@@ -134,7 +134,7 @@ def sum(
     >>> tg.sum(tg.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
     tensor([4., 6.])
     """
-    return Sum.apply(_numpy_call(x, dtype, out, "sum"), axis=axis, keepdims=keepdims)
+    return Sum._fast(_numpy_call(x, dtype, out, "sum"), axis=axis, keepdims=keepdims)
 
 
 def max(x: Any, axis: Axis = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
@@ -146,7 +146,7 @@ def max(x: Any, axis: Axis = None, keepdims: bool = False, *, out: Any = None) -
     >>> tg.max(tg.tensor([[1.0, 5.0], [3.0, 4.0]]), axis=1)
     tensor([5., 4.])
     """
-    return Max.apply(_numpy_call(x, None, out, "max"), axis=axis, keepdims=keepdims)
+    return Max._fast(_numpy_call(x, None, out, "max"), axis=axis, keepdims=keepdims)
 
 
 def min(x: Any, axis: Axis = None, keepdims: bool = False, *, out: Any = None) -> Tensor:
@@ -158,7 +158,7 @@ def min(x: Any, axis: Axis = None, keepdims: bool = False, *, out: Any = None) -
     >>> tg.min(tg.tensor([[1.0, 5.0], [3.0, 4.0]]), axis=1)
     tensor([1., 3.])
     """
-    return Min.apply(_numpy_call(x, None, out, "min"), axis=axis, keepdims=keepdims)
+    return Min._fast(_numpy_call(x, None, out, "min"), axis=axis, keepdims=keepdims)
 
 
 def _count(shape: tuple[int, ...], axis: Axis, op: str) -> int:
@@ -176,7 +176,7 @@ def mean(
     >>> tg.mean(tg.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=1)
     tensor([1.5, 3.5])
     """
-    return Mean.apply(_numpy_call(x, dtype, out, "mean"), axis=axis, keepdims=keepdims)
+    return Mean._fast(_numpy_call(x, dtype, out, "mean"), axis=axis, keepdims=keepdims)
 
 
 def _variance(x: Any, axis: Axis, ddof: int, keepdims: bool, op: str) -> Tensor:
@@ -283,7 +283,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     >>> tg.log_softmax(tg.tensor([0.0, 1e4])).exp()
     tensor([0., 1.])
     """
-    return LogSoftmax.apply(x, axis)
+    return LogSoftmax._fast(x, axis)
 
 
 def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> np.ndarray:

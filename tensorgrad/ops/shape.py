@@ -48,6 +48,8 @@ class Transpose(Function):
 class BroadcastTo(Function):
     """d broadcast_to(x) = grad (the engine sums it back to x's shape)"""
 
+    constants = ()
+
     name = "broadcast_to"
 
     def forward(ctx, x, shape):
@@ -108,7 +110,7 @@ def reshape(x: Any, *shape: Any) -> Tensor:
     """
     if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
         shape = tuple(shape[0])
-    return view_of(Reshape.apply(x, tuple(int(n) for n in shape)), x)
+    return view_of(Reshape._fast(x, tuple(int(n) for n in shape)), x)
 
 
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
@@ -120,7 +122,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     >>> tg.transpose(tg.zeros((2, 3, 4)), (1, 0, 2)).shape
     (3, 2, 4)
     """
-    return view_of(Transpose.apply(x, None if axes is None else tuple(int(a) for a in axes)), x)
+    return view_of(Transpose._fast(x, None if axes is None else tuple(int(a) for a in axes)), x)
 
 
 def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
@@ -148,7 +150,7 @@ def broadcast_to(x: Any, shape: int | Sequence[int]) -> Tensor:
     (3, 2)
     """
     shape = (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
-    return view_of(BroadcastTo.apply(x, shape), x)
+    return view_of(BroadcastTo._fast(x, shape), x)
 
 
 def flatten(x: Any, start_axis: int = 0, end_axis: int = -1) -> Tensor:
@@ -225,8 +227,8 @@ def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
     if len(tensors) == 0:
         raise ValueError("concatenate: need at least one tensor to join")
     if axis is None:
-        return Concatenate.apply(*[flatten(t) for t in tensors], axis=0)
-    return Concatenate.apply(*tensors, axis=axis)
+        return Concatenate._fast(*[flatten(t) for t in tensors], axis=0)
+    return Concatenate._fast(*tensors, axis=axis)
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
@@ -289,7 +291,7 @@ def pad(x: Any, pad_width: Any, constant_values: float = 0) -> Tensor:
             "pad: constant_values cannot carry a gradient; pad with 0 and add the value "
             "times a mask instead"
         )
-    return Pad.apply(x, pad_width, constant_values)
+    return Pad._fast(x, pad_width, constant_values)
 
 
 def view_of(result: Tensor, x: Any) -> Tensor:

@@ -298,7 +298,7 @@ def _constants(node: Node, max_elements: int) -> list[str]:
             continue
         if kept is not None:
             value = kept[i]
-        elif name and name in node.op.constants:
+        elif name and name in node.spec.constants:
             value = getattr(node, name, None)
         else:
             missing += 1
