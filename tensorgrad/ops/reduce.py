@@ -77,7 +77,13 @@ class Sum(Function):
         return np.add.reduce(x, axis=axes, keepdims=keepdims)
 
     def backward(ctx, grad, xp):
-        return (xp.broadcast_to(grad.reshape(ctx.kept), ctx.in_shape),)
+        return (xp.broadcast_to(_with_kept_axes(grad, ctx.kept), ctx.in_shape),)
+
+
+def _with_kept_axes(grad: Any, kept: tuple[int, ...]) -> Any:
+    """A reduction's gradient with its summed axes put back as size 1, ready to broadcast;
+    a 0-d one (every axis summed) broadcasts as it is."""
+    return grad.reshape(kept) if grad.ndim else grad
 
 
 class Mean(Sum):
@@ -87,14 +93,14 @@ class Mean(Sum):
 
     def forward(ctx, x, axis, keepdims):
         total = Sum.forward(ctx, x, axis, keepdims)
-        count = _count(ctx.in_shape, axis, "mean")
+        count = math.prod(ctx.in_shape) if axis is None else _count(ctx.in_shape, axis, "mean")
         if count == 0:
             raise ValueError(f"mean: no elements to average over axis {axis} of shape {x.shape}")
         ctx.scale = 1.0 / count
         return total * ctx.scale
 
     def backward(ctx, grad, xp):
-        return (xp.broadcast_to(grad.reshape(ctx.kept) * ctx.scale, ctx.in_shape),)
+        return (xp.broadcast_to(_with_kept_axes(grad, ctx.kept) * ctx.scale, ctx.in_shape),)
 
 
 class Max(Function):
