@@ -585,6 +585,18 @@ def run_backward(
     _check_roots(roots, root_grads, create_graph, inputs)
     if retain_graph is None:
         retain_graph = create_graph
+    return _walk(roots, root_grads, retain_graph, create_graph, inputs)
+
+
+def _walk(
+    roots: Sequence[Any],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Any] | None,
+) -> list[Any] | None:
+    """``run_backward`` without its checks of the roots and their gradients, for a caller
+    that has made them (``Tensor.backward``)."""
     epoch = next(_epochs)
     captured: dict[int, int] | None = None
     results: Any = None

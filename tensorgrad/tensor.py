@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from . import autograd
-from .autograd import run_backward
 
 _default_dtype: np.dtype = np.dtype(np.float64)
 
@@ -231,7 +230,7 @@ class Tensor:
                     f"backward: grad has shape {grad_array.shape} but the tensor has shape "
                     f"{self.shape}; pass a gradient of the same shape"
                 )
-        run_backward((self,), (grad_array,), retain_graph=retain_graph)
+        autograd._walk((self,), (grad_array,), retain_graph, False, None)
 
     def detach(self) -> Tensor:
         """A tensor sharing the same data, cut from the graph.
