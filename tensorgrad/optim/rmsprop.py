@@ -87,25 +87,31 @@ class RMSprop(Optimizer):
     def _update(
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
+        # Intermediates go into two scratch arrays, in place, as in Adam; the order of
+        # the operations is PyTorch's, so that the results are the same to the last bit.
+        scratch, avg = np.empty_like(param), np.empty_like(param)
         alpha = group["alpha"]
         state["step"] += 1
         square_avg = state["square_avg"]
         square_avg *= alpha
-        square_avg += (1 - alpha) * grad * grad
+        np.multiply(grad, 1 - alpha, out=scratch)
+        square_avg += np.multiply(scratch, grad, out=scratch)
         if group["centered"]:
             grad_avg = state["grad_avg"]
             grad_avg *= alpha
-            grad_avg += (1 - alpha) * grad
+            grad_avg += np.multiply(grad, 1 - alpha, out=scratch)
             # v - a^2 is a variance, never negative in exact arithmetic; rounding can make
             # it -1e-17, whose square root would be NaN.
-            variance = np.maximum(square_avg - grad_avg * grad_avg, 0)
-            avg = np.sqrt(variance) + group["eps"]
+            np.subtract(square_avg, np.multiply(grad_avg, grad_avg, out=avg), out=avg)
+            np.sqrt(np.maximum(avg, 0, out=avg), out=avg)
         else:
-            avg = np.sqrt(square_avg) + group["eps"]
+            np.sqrt(square_avg, out=avg)
+        avg += group["eps"]
         if group["momentum"] > 0:
             buf = state["momentum_buffer"]
             buf *= group["momentum"]
-            buf += grad / avg
-            param -= group["lr"] * buf
+            buf += np.divide(grad, avg, out=scratch)
+            param -= np.multiply(buf, group["lr"], out=scratch)
         else:
-            param -= group["lr"] * grad / avg
+            np.multiply(grad, group["lr"], out=scratch)
+            param -= np.divide(scratch, avg, out=scratch)

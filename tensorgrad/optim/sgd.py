@@ -85,6 +85,8 @@ class SGD(Optimizer):
     def _update(
         self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]
     ) -> None:
+        # Intermediates go into one scratch array, in place, as in Adam.
+        scratch = np.empty_like(param)
         momentum = group["momentum"]
         if momentum != 0:
             buf = state["momentum_buffer"]
@@ -92,6 +94,9 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = np.array(grad, dtype=param.dtype)
             else:
                 buf *= momentum
-                buf += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buf if group["nesterov"] else buf
-        param -= group["lr"] * grad
+                buf += np.multiply(grad, 1 - group["dampening"], out=scratch)
+            if group["nesterov"]:
+                grad = np.add(grad, np.multiply(buf, momentum, out=scratch), out=scratch)
+            else:
+                grad = buf
+        param -= np.multiply(grad, group["lr"], out=scratch)
