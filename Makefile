@@ -24,6 +24,7 @@ test: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check tensorgrad tests benchmarks examples docs
+	$(VENV)/bin/mypy
 
 # The documentation site, from docs/ and the docstrings; any warning fails the build.
 docs: $(VENV)/.installed-dev

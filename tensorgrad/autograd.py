@@ -23,10 +23,10 @@ import itertools
 import os
 import sys
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from heapq import heappop, heappush
-from typing import Any
+from typing import Any, ClassVar, NoReturn
 
 import numpy as np
 
@@ -134,7 +134,7 @@ def detect_anomaly() -> Iterator[None]:
 
 
 def _user_line() -> str:
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR + os.sep):
         frame = frame.f_back
     if frame is None:
@@ -176,6 +176,23 @@ class Node:
         "_pending", "_out_edited", "_out_memory", "created_at", "__dict__",
     )  # fmt: skip
 
+    # Declared for type checkers only (a bare annotation makes no class attribute, so it
+    # does not clash with the slot). The engine frees parents, inputs, _args and out
+    # (sets them to None) once the node's rule has run, unless the graph is retained.
+    spec: _Spec
+    parents: tuple[Any, ...] | None  # per operand: its node, its leaf tensor, or None
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    inputs: Any  # the operands forward saw (tensors while a rule builds a graph)
+    out: Any  # the output array (a tensor while a rule builds a graph)
+    _args: tuple[Any, ...] | None  # the operands as the op was called with them
+    _seq: int
+    _mark: int
+    _pending: Any  # the gradient accumulated so far during a backward walk
+    _out_edited: bool
+    _out_memory: Any  # the tensor detach() shares the output's memory through
+    created_at: str
+
     @property
     def op(self) -> type[Function]:
         """The op class that recorded this node."""
@@ -189,6 +206,7 @@ class Node:
     def _check_versions(self) -> None:
         """Raise if a saved input or the saved output was edited in place since the forward."""
         if self.spec.save_inputs:
+            assert self._args is not None  # not freed: the walk checks parents first
             for i, a in enumerate(self._args):
                 if isinstance(a, Tensor) and version(a) > self._seq:
                     _raise_modified(self.name, f"input {i} (shape {a.shape})")
@@ -213,6 +231,16 @@ class _Spec:
         "op", "name", "backward", "save_inputs", "save_output", "masks_gradient",
         "elementwise", "constants", "clears",
     )  # fmt: skip
+
+    op: type[Function]
+    name: str
+    backward: Callable[..., Any]  # called with the node as ctx
+    save_inputs: bool
+    save_output: bool
+    masks_gradient: bool
+    elementwise: bool
+    constants: tuple[str, ...]
+    clears: bool
 
     def __init__(self, op: type[Function]) -> None:
         self.op = op
@@ -280,6 +308,9 @@ class Function:
     elementwise = False
     # What to do when NumPy refuses the inputs; appended to the error message.
     hint = ""
+    # Made for each subclass by __init_subclass__ (see _make_apply).
+    apply: ClassVar[Callable[..., Any]]
+    _fast: ClassVar[Callable[..., Any]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -307,7 +338,8 @@ def _make_apply(cls: type[Function], spec: _Spec) -> tuple[Any, Any]:
     as much and allocates nothing for them. Operands follow tg.tensor's dtype policy
     (see ``_operand``).
     """
-    save_inputs, save_output, forward = cls.save_inputs, cls.save_output, cls.forward
+    save_inputs, save_output = cls.save_inputs, cls.save_output
+    forward: Callable[..., Any] = cls.forward  # called with a Node as ctx, not an op instance
 
     def result_of(ctx: Node, out: Any, parents: Any, arrays: Any, args: Any, record: bool) -> Any:
         """Wrap ``out`` in a tensor and, when recording, keep ``ctx`` as its node."""
@@ -420,7 +452,8 @@ def _make_apply(cls: type[Function], spec: _Spec) -> tuple[Any, Any]:
             _raise_named(exc, cls, arrays)
         return result_of(ctx, out, tuple(parents), tuple(arrays), args, record)
 
-    fast = {1: apply1, 2: apply2}.get(_fixed_arity(forward), apply)
+    by_arity: dict[int | None, Callable[..., Any]] = {1: apply1, 2: apply2}
+    fast = by_arity.get(_fixed_arity(forward), apply)
     apply.__qualname__ = f"{cls.__name__}.apply"
     fast.__qualname__ = f"{cls.__name__}._fast"
     return staticmethod(apply), staticmethod(fast)
@@ -483,7 +516,7 @@ def version(tensor: Any) -> int:
     return own if base is None else max(own, getattr(base, "_version", 0))
 
 
-def _raise_modified(op: str, what: str) -> None:
+def _raise_modified(op: str, what: str) -> NoReturn:
     raise RuntimeError(
         f"{op}: {what} was modified in place after the op saved it for backward, so its "
         "gradient would be wrong. Modify a copy instead (x = x + 1 rather than x += 1 or "
@@ -491,7 +524,7 @@ def _raise_modified(op: str, what: str) -> None:
     )
 
 
-def _raise_named(exc: Exception, op: Any, arrays: Sequence[Any]) -> None:
+def _raise_named(exc: Exception, op: Any, arrays: Sequence[Any]) -> NoReturn:
     named = _name_the_op(exc, op, arrays)
     raise named from (None if named is exc else exc)
 
@@ -912,7 +945,8 @@ def _call_rule_on_graph(node: Node, grad: Any, xp: Any) -> Sequence[Any]:
     spec = node.spec
     arrays, out = node.inputs if spec.save_inputs else None, node.out if spec.save_output else None
     if spec.save_inputs:  # the tensors themselves; other operands as forward saw them
-        node.inputs = [a if isinstance(a, Tensor) else x for a, x in zip(node._args, arrays)]
+        assert node._args is not None  # not freed: the walk checks parents first
+        node.inputs = [a if isinstance(a, Tensor) else x for a, x in zip(node._args, node.inputs)]
     if spec.save_output:
         node.out = Tensor._from_node(out, node)
     try:
@@ -925,7 +959,7 @@ def _call_rule_on_graph(node: Node, grad: Any, xp: Any) -> Sequence[Any]:
     return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads)
 
 
-def _quiet_numpy() -> dict[str, str]:
+def _quiet_numpy() -> Mapping[str, Any]:
     return np.seterr(divide="ignore", invalid="ignore", over="ignore")
 
 
@@ -942,7 +976,7 @@ def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, op: str) -> Any:
     return grad
 
 
-def _raise_no_rule(node: Node, parents: Sequence[Any], parent: Any) -> None:
+def _raise_no_rule(node: Node, parents: Sequence[Any], parent: Any) -> NoReturn:
     index = next(i for i, p in enumerate(parents) if p is parent)
     raise NotImplementedError(
         f"{node.name}: input {index} requires a gradient, but the op has no derivative with "
@@ -950,14 +984,14 @@ def _raise_no_rule(node: Node, parents: Sequence[Any], parent: Any) -> None:
     )
 
 
-def _raise_arity(node: Node, grads: Sequence[Any]) -> None:
+def _raise_arity(node: Node, grads: Sequence[Any]) -> NoReturn:
     raise RuntimeError(
-        f"{node.name}: backward returned {len(grads)} gradients for {len(node.parents)} "
+        f"{node.name}: backward returned {len(grads)} gradients for {len(node.parents or ())} "
         "inputs; a rule must return one gradient (or None) per input"
     )
 
 
-def _raise_freed(node: Node) -> None:
+def _raise_freed(node: Node) -> NoReturn:
     raise RuntimeError(
         f"{node.name}: trying to backward through the graph a second time, but its saved "
         "buffers were freed by the first backward() or autograd.grad(). Pass "

@@ -44,5 +44,6 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op") -> Any:
 
 def _sum(grad: Any, axis: Any, keepdims: bool) -> Any:
     if type(grad) is np.ndarray:  # without ndarray.sum's Python-level wrapper
-        return np.add.reduce(grad, axis, None, None, keepdims)
+        # NumPy takes keepdims by position too; its stubs only by keyword.
+        return np.add.reduce(grad, axis, None, None, keepdims)  # type: ignore[call-overload]
     return grad.sum(axis=axis, keepdims=keepdims)

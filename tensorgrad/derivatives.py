@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd
-from .autograd import Function, enable_grad
+from .autograd import Function, Node, enable_grad
 from .ops import reshape, stack
 from .tensor import Tensor, as_array, get_default_dtype
 
@@ -92,7 +92,7 @@ def _on_outer_graph(outputs: Sequence[Tensor], variables: Sequence[Tensor]) -> b
     among ``variables``: then an outer computation may differentiate what is derived from
     them, and their graph must be kept."""
     own = {id(v) for v in variables}
-    stack_ = [out._node for out in outputs if out._node is not None]
+    stack_: list[Node | Tensor] = [out._node for out in outputs if out._node is not None]
     stack_ += [out for out in outputs if out._node is None and out.requires_grad]
     seen: set[int] = set()
     while stack_:

@@ -274,6 +274,7 @@ def _compare(
     for i, (a, n) in enumerate(zip(analytic, numerical)):
         if n is None:
             continue
+        assert a is not None  # both are None exactly for the inputs that are not float
         if a.shape != n.shape:
             raise GradcheckError(
                 f"{name}: input {i} has shape {n.shape} but its analytic gradient has shape "

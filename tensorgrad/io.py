@@ -166,7 +166,8 @@ def load(path: str | os.PathLike[str]) -> Any:
         file.seek(0)
         members = _read_members(file, path)
     try:
-        manifest = json.loads(members[_MANIFEST][()])
+        text: Any = members[_MANIFEST][()]  # the 0-d array's element: a str if not corrupt
+        manifest = json.loads(text)
         found = (manifest["format"], manifest["version"])
     except (TypeError, ValueError, KeyError, IndexError) as error:
         raise ValueError(

@@ -7,11 +7,14 @@ The operations themselves live in :mod:`tensorgrad.ops`, which also attaches the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import autograd
+
+if TYPE_CHECKING:
+    from . import ops as _ops
 
 _default_dtype: np.dtype = np.dtype(np.float64)
 
@@ -107,9 +110,17 @@ class Tensor:
     # Makes `ndarray + tensor` call Tensor.__radd__ instead of converting the tensor.
     __array_priority__ = 1000
 
+    # The slots' types (bare annotations make no class attributes, so no clash with them).
+    _data: np.ndarray
+    grad: np.ndarray | None
+    _requires_grad: bool
+    _node: autograd.Node | None
+    _version: int
+    _base: Tensor | None
+
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         self._data = as_array(data)
-        self.grad: np.ndarray | None = None
+        self.grad = None
         self._node = None
         self._requires_grad = False
         # Leaves are what gets edited in place (parameters): give them the slots an edit
@@ -401,6 +412,54 @@ class Tensor:
 
     def __itruediv__(self, other: Any) -> Tensor:
         return self._inplace(np.true_divide, other, "__itruediv__")
+
+    if TYPE_CHECKING:
+        # Importing tensorgrad.ops attaches its ops to Tensor (see _METHODS there); declared
+        # here for type checkers only. Not __eq__ and __ne__, which object types as
+        # returning bool, nor softmax, which tensorgrad.functional attaches.
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __getitem__(self, index: Any) -> Tensor: ...
+        def __lt__(self, other: Any) -> Tensor: ...
+        def __le__(self, other: Any) -> Tensor: ...
+        def __gt__(self, other: Any) -> Tensor: ...
+        def __ge__(self, other: Any) -> Tensor: ...
+        def __and__(self, other: Any) -> Tensor: ...
+        def __or__(self, other: Any) -> Tensor: ...
+        def __xor__(self, other: Any) -> Tensor: ...
+        def __invert__(self) -> Tensor: ...
+        @property
+        def T(self) -> Tensor: ...
+
+        # The named methods are the functions themselves, called with the tensor first.
+        transpose = _ops._method_transpose
+        exp, log, sqrt, abs = _ops.exp, _ops.log, _ops.sqrt, _ops.abs
+        sin, cos, tanh, sigmoid = _ops.sin, _ops.cos, _ops.tanh, _ops.sigmoid
+        relu, leaky_relu, softplus, clip = _ops.relu, _ops.leaky_relu, _ops.softplus, _ops.clip
+        maximum, minimum = _ops.maximum, _ops.minimum
+        sum, mean, max, min = _ops.sum, _ops.mean, _ops.max, _ops.min
+        var, std, logsumexp, log_softmax = _ops.var, _ops.std, _ops.logsumexp, _ops.log_softmax
+        argmax, argmin = _ops.argmax, _ops.argmin
+        reshape, flatten, squeeze = _ops.reshape, _ops.flatten, _ops.squeeze
+        unsqueeze = expand_dims = _ops.unsqueeze
+        broadcast_to, swapaxes, split, pad = _ops.broadcast_to, _ops.swapaxes, _ops.split, _ops.pad
+        astype, matmul = _ops.astype, _ops.matmul
+        add, sub, mul, div, pow, neg = _ops.add, _ops.sub, _ops.mul, _ops.div, _ops.pow, _ops.neg
+        less, less_equal = _ops.less, _ops.less_equal
+        greater, greater_equal = _ops.greater, _ops.greater_equal
+        equal, not_equal = _ops.equal, _ops.not_equal
 
 
 _SEEDS: dict[tuple[np.dtype, tuple[int, ...]], np.ndarray] = {}

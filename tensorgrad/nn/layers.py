@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -27,7 +27,9 @@ __all__ = [
     "Tanh",
 ]
 
-_INITS = {"kaiming": kaiming_uniform_, "xavier": xavier_uniform_}
+_INITS: dict[str, Callable[..., Tensor]] = {"kaiming": kaiming_uniform_, "xavier": xavier_uniform_}
+# Sequential's append, indexing, len and iteration serve ModuleList too: typed for both.
+_ModuleT = TypeVar("_ModuleT", bound=Module)
 
 
 def _size(value: Any, name: str, where: str) -> int:
@@ -212,7 +214,7 @@ class Sequential(Module):
         for module in modules:
             self.append(module)
 
-    def append(self, module: Module) -> Sequential:
+    def append(self: _ModuleT, module: Module) -> _ModuleT:
         """Add ``module`` at the end.
 
         Examples
@@ -233,7 +235,7 @@ class Sequential(Module):
             x = module(x)
         return x
 
-    def __getitem__(self, index: int | slice) -> Module:
+    def __getitem__(self: Module, index: int | slice) -> Module:
         modules = list(self._modules.values())
         if isinstance(index, slice):  # a container of the same kind, as a list slice is
             if isinstance(self, Sequential):
@@ -247,10 +249,10 @@ class Sequential(Module):
                 f"{len(modules)} modules"
             ) from None
 
-    def __len__(self) -> int:
+    def __len__(self: Module) -> int:
         return len(self._modules)
 
-    def __iter__(self) -> Iterator[Module]:
+    def __iter__(self: Module) -> Iterator[Module]:
         return iter(self._modules.values())
 
 

@@ -78,6 +78,8 @@ class Module:
     """
 
     training: bool
+    _parameters: dict[str, Parameter]  # the registries, by name (see __setattr__)
+    _modules: dict[str, Module]
 
     def __init__(self) -> None:
         # Kept in the instance dict as well, so `self.weight` in forward is a plain
@@ -87,7 +89,11 @@ class Module:
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        registries = self.__dict__.get("_parameters"), self.__dict__.get("_modules")
+        # The two registries, set together by __init__ (both None before it ran).
+        registries: tuple[Any, Any] = (
+            self.__dict__.get("_parameters"),
+            self.__dict__.get("_modules"),
+        )
         if registries[0] is None:
             if not isinstance(value, Parameter | Module):  # a plain setting needs no registry
                 object.__setattr__(self, name, value)

@@ -103,7 +103,7 @@ vars(autograd.UNGUARDED_TENSOR).update(
 
 def _method_transpose(self: Tensor, *axes: Any) -> Tensor:
     if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], tuple | list)):
-        axes = axes[0]
+        return transpose(self, axes[0] or None)
     return transpose(self, axes or None)
 
 

@@ -34,15 +34,15 @@ def _boolean(ufunc: np.ufunc, name: str) -> Callable[[Any, Any], Tensor]:
     return compare
 
 
-less = _boolean(np.less, "less")
-less_equal = _boolean(np.less_equal, "less_equal")
-greater = _boolean(np.greater, "greater")
-greater_equal = _boolean(np.greater_equal, "greater_equal")
-equal = _boolean(np.equal, "equal")
-not_equal = _boolean(np.not_equal, "not_equal")
-logical_and = _boolean(np.logical_and, "logical_and")
-logical_or = _boolean(np.logical_or, "logical_or")
-logical_xor = _boolean(np.logical_xor, "logical_xor")
+less: Callable[[Any, Any], Tensor] = _boolean(np.less, "less")
+less_equal: Callable[[Any, Any], Tensor] = _boolean(np.less_equal, "less_equal")
+greater: Callable[[Any, Any], Tensor] = _boolean(np.greater, "greater")
+greater_equal: Callable[[Any, Any], Tensor] = _boolean(np.greater_equal, "greater_equal")
+equal: Callable[[Any, Any], Tensor] = _boolean(np.equal, "equal")
+not_equal: Callable[[Any, Any], Tensor] = _boolean(np.not_equal, "not_equal")
+logical_and: Callable[[Any, Any], Tensor] = _boolean(np.logical_and, "logical_and")
+logical_or: Callable[[Any, Any], Tensor] = _boolean(np.logical_or, "logical_or")
+logical_xor: Callable[[Any, Any], Tensor] = _boolean(np.logical_xor, "logical_xor")
 
 
 def logical_not(a: Any) -> Tensor:

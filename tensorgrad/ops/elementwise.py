@@ -27,7 +27,7 @@ def _float_constant(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
 class Elementwise(Function):
     """An op whose output element i depends only on input element i (after broadcasting)."""
 
-    constants = ()
+    constants: tuple[str, ...] = ()
 
     elementwise = True
 
@@ -286,6 +286,8 @@ class Maximum(Elementwise):
 
     constants = ("share",)
 
+    select: np.ufunc
+    wins: np.ufunc
     select, wins = np.maximum, np.greater
 
     def forward(ctx, a, b):

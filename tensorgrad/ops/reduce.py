@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -63,7 +64,7 @@ def broadcast_copy(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 class Sum(Function):
     """d sum(x) = grad, broadcast back over the summed axes"""
 
-    constants = ("in_shape", "kept")
+    constants: tuple[str, ...] = ("in_shape", "kept")
 
     def forward(ctx, x, axis, keepdims):
         x = np.asarray(x)
@@ -107,7 +108,7 @@ class Max(Function):
     """d max(x) = grad at the arg-max; tied maxima share it equally"""
 
     constants = ("weights", "kept")
-    extreme = np.maximum  # its .reduce picks the extreme value
+    extreme: np.ufunc = np.maximum  # its .reduce picks the extreme value
 
     def forward(ctx, x, axis, keepdims):
         x = np.asarray(x)
@@ -329,13 +330,14 @@ def _ddof_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
     return params
 
 
-for _name, _fn, _ref, _kind in [
+_REDUCTIONS: list[tuple[str, Callable[..., Any], Callable[..., Any], str]] = [
     ("sum", sum, np.sum, "real"),
     ("mean", mean, np.mean, "real"),
     ("max", max, np.max, "distinct"),
     ("min", min, np.min, "distinct"),
     ("logsumexp", logsumexp, _np_logsumexp, "real"),
-]:
+]
+for _name, _fn, _ref, _kind in _REDUCTIONS:
     register(OpInfo(_name, _fn, _ref, (_kind,), params=reduction_params))
 register(
     OpInfo(

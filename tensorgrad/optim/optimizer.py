@@ -175,7 +175,7 @@ class Optimizer:
         """Write one step of the update rule into ``param`` (and ``state``) in place."""
         raise NotImplementedError(f"{type(self).__name__} does not define its update rule")
 
-    def _gradient(self, p: Tensor, group: Mapping[str, Any], label: Callable[[], str]) -> Any:
+    def _gradient(self, p: Tensor, group: Mapping[str, Any], label: Callable[..., str]) -> Any:
         grad = p.grad
         if not isinstance(grad, np.ndarray):
             grad = np.asarray(grad)

@@ -46,7 +46,7 @@ UNIT_OPEN = Interval(0.0, 1.0)
 
 # An option rule is an Interval (a real number), a tuple of Intervals (a tuple of numbers,
 # such as Adam's betas) or ``bool`` (a flag).
-Rule = Interval | tuple[Interval, ...] | type
+Rule = Interval | tuple[Interval, ...] | type[bool]
 
 
 def _plain(value: Any) -> Any:

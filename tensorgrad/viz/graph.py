@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,6 +172,7 @@ class _Values:
             if obj.op.save_output and obj.out is not None:
                 self.known.setdefault(id(obj), obj.out)
             if obj.op.save_inputs and obj.inputs is not None:
+                assert obj.parents is not None  # trace refuses a freed graph
                 for parent, array in zip(obj.parents, obj.inputs):
                     if isinstance(parent, Node):
                         self.known.setdefault(id(parent), np.asarray(array))
@@ -182,6 +183,7 @@ class _Values:
             return value
         if node.op.save_inputs and node.inputs is not None:  # as the forward saw them, even
             return self._recompute(node, list(node.inputs))  # if a leaf was edited since
+        assert node.parents is not None  # trace refuses a freed graph
         operands = []
         for parent in node.parents:
             if parent is None:
@@ -199,7 +201,8 @@ class _Values:
         with np.errstate(all="ignore"):  # the forward already warned once, if at all
             scratch = Node()  # forward may keep constants on its ctx: not on this node
             scratch.spec = node.spec
-            value = np.asarray(node.op.forward(scratch, *operands))
+            forward: Callable[..., Any] = node.op.forward  # called with a Node as ctx
+            value = np.asarray(forward(scratch, *operands))
         self.known[id(node)] = value
         return value
 
@@ -210,6 +213,7 @@ def _takes_operands_only(node: Node) -> bool:
         parameters = list(inspect.signature(node.op.forward).parameters.values())[1:]
     except (TypeError, ValueError):
         return False
+    assert node.parents is not None  # trace refuses a freed graph
     return len(parameters) == len(node.parents) and all(
         p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters
     )
@@ -291,6 +295,7 @@ def _constants(node: Node, max_elements: int) -> list[str]:
     """
     names = _operand_names(node)
     kept = node.inputs if node.op.save_inputs and node.inputs is not None else None
+    assert node.parents is not None  # trace refuses a freed graph
     lines, missing = [], 0
     for i, parent in enumerate(node.parents):
         name = names[i] if i < len(names) else ""

@@ -189,7 +189,7 @@ def plot_loss_surface(
     if kind in ("contour", "both"):
         _contour(axes.pop(0), fig, W1, W2, Z, points, labels, axes_titles[0])
     if kind in ("surface", "both"):
-        ax = axes.pop(0)
+        ax: Any = axes.pop(0)  # a 3-D Axes3D, from mpl_toolkits, which has no type hints
         ax.plot_surface(W1, W2, Z, cmap="viridis", linewidth=0, antialiased=True, alpha=0.95)
         ax.set(xlabel=labels[0], ylabel=labels[1], zlabel="loss", title=axes_titles[1])
         ax.view_init(elev=30, azim=-125)
