@@ -42,6 +42,7 @@ _sequence = itertools.count(1)
 _edits = 0  # the stamp of the last in-place edit, across all tensors
 _epochs = itertools.count(1)
 _NUMBERS = frozenset({int, float, bool})
+_ALONE = object()  # the second operand of an op that takes one
 # Bound once: looking __new__ up on the class, or a dtype's kind, costs more per op.
 _new = object.__new__
 _FLOAT64, _FLOAT32 = np.dtype(np.float64), np.dtype(np.float32)
@@ -376,8 +377,9 @@ def _make_apply(cls: type[Function], spec: _Spec) -> tuple[Any, Any]:
             _check_finite(out, cls.name, "forward", _user_line())
         return result
 
-    def apply1(x: Any) -> Any:
-        """Run the op on a tensor, array or number; record it when a gradient is needed."""
+    def apply_fixed(x: Any, y: Any = _ALONE) -> Any:
+        """Run the op on one or two tensors, arrays or numbers; record it when a gradient
+        is needed."""
         ctx = Node()
         ctx.spec = spec
         a = x
@@ -387,44 +389,54 @@ def _make_apply(cls: type[Function], spec: _Spec) -> tuple[Any, Any]:
                 pa = a._node or a
             a = a._data
         elif type(a) is not np.ndarray:
-            a = _operand(a, None)
-        try:
-            out = forward(ctx, a)
-        except (ValueError, TypeError, IndexError) as exc:
-            _raise_named(exc, cls, (a,))
-        if pa is None:
-            return result_of(ctx, out, None, None, None, False)
-        if save_inputs:
-            return result_of(ctx, out, (pa,), (a,), (x,), True)
-        return result_of(ctx, out, (pa,), None, None, True)
-
-    def apply2(x: Any, y: Any) -> Any:
-        """Run the op on tensors, arrays or numbers; record it when a gradient is needed."""
-        ctx = Node()
-        ctx.spec = spec
-        a, b = x, y
-        pa = pb = None
-        if isinstance(a, Tensor):
-            if a._requires_grad:
-                pa = a._node or a
-            a = a._data
-        elif type(a) is not np.ndarray:
             a = _operand(a, y)
-        if isinstance(b, Tensor):
-            if b._requires_grad:
-                pb = b._node or b
-            b = b._data
-        elif type(b) is not np.ndarray:
-            b = _operand(b, x)
-        try:
-            out = forward(ctx, a, b)
-        except (ValueError, TypeError, IndexError) as exc:
-            _raise_named(exc, cls, (a, b))
-        if pa is None and pb is None:
-            return result_of(ctx, out, None, None, None, False)
-        if save_inputs:
-            return result_of(ctx, out, (pa, pb), (a, b), (x, y), True)
-        return result_of(ctx, out, (pa, pb), None, None, True)
+        if y is _ALONE:
+            try:
+                out = forward(ctx, a)
+            except (ValueError, TypeError, IndexError) as exc:
+                _raise_named(exc, cls, (a,))
+            if pa is None or not _grad_enabled:
+                return result_of(ctx, out, None, None, None, False)
+            parents: Any = (pa,)
+            if save_inputs:
+                ctx.inputs, ctx._args = (a,), (x,)
+        else:
+            b = y
+            pb = None
+            if isinstance(b, Tensor):
+                if b._requires_grad:
+                    pb = b._node or b
+                b = b._data
+            elif type(b) is not np.ndarray:
+                b = _operand(b, x)
+            try:
+                out = forward(ctx, a, b)
+            except (ValueError, TypeError, IndexError) as exc:
+                _raise_named(exc, cls, (a, b))
+            if (pa is None and pb is None) or not _grad_enabled:
+                return result_of(ctx, out, None, None, None, False)
+            parents = (pa, pb)
+            if save_inputs:
+                ctx.inputs, ctx._args = (a, b), (x, y)
+        # result_of's recording steps, inline: the call would cost 2% of a chain of small
+        # ops. Anything unusual (a NumPy scalar, an integer result, anomaly mode) goes to it.
+        dtype = out.dtype if type(out) is np.ndarray else None
+        if _anomaly or (dtype is not _FLOAT64 and dtype is not _FLOAT32):
+            arrays, args = (ctx.inputs, ctx._args) if save_inputs else (None, None)
+            return result_of(ctx, out, parents, arrays, args, True)
+        ctx.parents = parents
+        ctx.shape = out.shape
+        ctx.dtype = dtype
+        ctx._mark = 0
+        ctx._seq = next(_sequence)
+        if save_output:
+            ctx.out = out
+        result = _new(Tensor)
+        result._data = out
+        result.grad = None
+        result._node = ctx
+        result._requires_grad = True
+        return result
 
     def apply(*args: Any, **params: Any) -> Any:
         """Run the op on tensors, arrays or numbers; record it when a gradient is needed."""
@@ -452,8 +464,7 @@ def _make_apply(cls: type[Function], spec: _Spec) -> tuple[Any, Any]:
             _raise_named(exc, cls, arrays)
         return result_of(ctx, out, tuple(parents), tuple(arrays), args, record)
 
-    by_arity: dict[int | None, Callable[..., Any]] = {1: apply1, 2: apply2}
-    fast = by_arity.get(_fixed_arity(forward), apply)
+    fast = apply_fixed if _fixed_arity(forward) in (1, 2) else apply
     apply.__qualname__ = f"{cls.__name__}.apply"
     fast.__qualname__ = f"{cls.__name__}._fast"
     return staticmethod(apply), staticmethod(fast)
