@@ -726,13 +726,12 @@ def _walk(
                     grads = [g if g is None else xp.guard(grad, g) for g in grads]
             else:
                 grads = spec.backward(node, grad, xp)
-            # An index loop: zip() costs more than the rest of a short edge list.
+            # grads by index beside the parents: zip() costs more than a short edge list.
             count = len(parents)
             if len(grads) != count:
                 _raise_arity(node, grads)
             i = 0
-            while i < count:
-                p = parents[i]
+            for p in parents:
                 g = grads[i]
                 i += 1
                 if p is None:
