@@ -111,8 +111,9 @@ def _labels(target: Any, logits_shape: tuple[int, ...], fn: str) -> np.ndarray:
             + ("; for class probabilities pass a float target" if labels.ndim else "")
         )
     classes = logits_shape[-1]
-    bad = (labels < 0) | (labels >= classes)
-    if bad.any():
+    # One comparison catches both ends: as unsigned integers, negative labels are huge.
+    bad = labels.astype(np.uint64) >= classes
+    if np.logical_or.reduce(bad, axis=None):
         position = tuple(int(i) for i in np.argwhere(bad)[0])
         raise IndexError(
             f"{fn}: label {labels[position]} at position {position} is out of range for "

@@ -83,7 +83,7 @@ _ARRAY_FUNCTIONS = {
     "where": np.where, "broadcast_to": reduce.broadcast_copy, "swapaxes": np.swapaxes,
     "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "abs": np.abs,
     "isfinite": np.isfinite, "sigmoid": elementwise.sigmoid_array,
-    "scatter_add": index.scatter_add_array,
+    "scatter_add": index.scatter_add_array, "sum": reduce.sum_array,
 }  # fmt: skip
 vars(autograd.ARRAY).update(_ARRAY_FUNCTIONS, guard=elementwise.guard_array, guarding=True)
 vars(autograd.UNGUARDED_ARRAY).update(
@@ -93,7 +93,7 @@ _TENSOR_FUNCTIONS = {
     "where": where, "broadcast_to": broadcast_to, "swapaxes": swapaxes, "exp": exp,
     "log": log, "sin": sin, "cos": cos, "abs": abs,
     "isfinite": lambda t: np.isfinite(np.asarray(t)), "sigmoid": sigmoid,
-    "scatter_add": scatter_add,
+    "scatter_add": scatter_add, "sum": sum,
 }  # fmt: skip
 vars(autograd.TENSOR).update(_TENSOR_FUNCTIONS, guard=_guard_tensor, guarding=True)
 vars(autograd.UNGUARDED_TENSOR).update(

@@ -53,6 +53,17 @@ def _numpy_call(x: Any, dtype: Any, out: Any, op: str) -> Any:
     return x if dtype is None else as_tensor(x).astype(dtype)
 
 
+def sum_array(x: np.ndarray, axis: Axis = None, keepdims: bool = False) -> np.ndarray:
+    """``x.sum(axis, keepdims=keepdims)`` without ndarray.sum's Python-level wrapper.
+
+    Examples
+    --------
+    >>> sum_array(np.ones((2, 3)), 1, True).tolist()
+    [[3.0], [3.0]]
+    """
+    return np.add.reduce(x, axis, None, None, keepdims)
+
+
 def broadcast_copy(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """``grad`` broadcast to ``shape`` as a fresh array: cheaper than ``np.broadcast_to``'s
     Python-level checks, and the leaf that receives it need not copy it again."""
@@ -228,8 +239,9 @@ def std(
 def _stable_shift(x: np.ndarray, axis: Any) -> np.ndarray:
     """The maximum along ``axis`` (kept), to subtract before exp; 0 where it is not finite,
     so rows of -inf (or inf) keep NumPy's answer instead of becoming NaN."""
-    shift = np.max(x, axis=axis, keepdims=True)
-    if np.isfinite(shift).all():
+    # The ufuncs' own reductions: np.max and .all() go through Python-level wrappers.
+    shift = np.maximum.reduce(x, axis=axis, keepdims=True)
+    if np.logical_and.reduce(np.isfinite(shift), axis=None):
         return shift
     return np.where(np.isfinite(shift), shift, 0)
 
@@ -271,10 +283,10 @@ class LogSoftmax(Function):
             raise TypeError(f"log_softmax: axis must be one int, got {axis!r}")
         (ctx.axis,) = normalize_axis(axis, x.ndim, "log_softmax")
         shifted = x - _stable_shift(x, ctx.axis)
-        return shifted - np.log(np.sum(np.exp(shifted), axis=ctx.axis, keepdims=True))
+        return shifted - np.log(np.add.reduce(np.exp(shifted), axis=ctx.axis, keepdims=True))
 
     def backward(ctx, grad, xp):
-        total = grad.sum(axis=ctx.axis, keepdims=True)
+        total = xp.sum(grad, ctx.axis, True)
         result = grad - xp.exp(ctx.out) * total
         if xp.guarding:  # a row whose gradient is all zero stays zero, NaN inputs or not
             result = xp.guard(xp.abs(grad).sum(axis=ctx.axis, keepdims=True), result)
