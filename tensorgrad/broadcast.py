@@ -43,7 +43,18 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "op") -> Any:
 
 
 def _sum(grad: Any, axis: Any, keepdims: bool) -> Any:
-    if type(grad) is np.ndarray:  # without ndarray.sum's Python-level wrapper
-        # NumPy takes keepdims by position too; its stubs only by keyword.
-        return np.add.reduce(grad, axis, None, None, keepdims)  # type: ignore[call-overload]
+    if type(grad) is np.ndarray:
+        return sum_array(grad, axis, keepdims)
     return grad.sum(axis=axis, keepdims=keepdims)
+
+
+def sum_array(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    """``x.sum(axis, keepdims=keepdims)`` without ndarray.sum's Python-level wrapper.
+
+    Examples
+    --------
+    >>> sum_array(np.ones((2, 3)), 1, True).tolist()
+    [[3.0], [3.0]]
+    """
+    # NumPy's stubs take keepdims only as a literal True or False.
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)  # type: ignore[call-overload]

@@ -13,6 +13,7 @@ import numpy as np
 from ..creation import as_generator
 from ..functional import log_softmax, softmax
 from ..ops import leaky_relu, relu, sigmoid, softplus, tanh
+from ..ops.reduce import nll_loss_labels
 from ..tensor import Tensor, as_array, get_default_dtype
 
 __all__ = [
@@ -132,13 +133,6 @@ def _check_logits(input: Any, fn: str) -> tuple[int, ...]:
     return shape
 
 
-def _pick(log_probs: Tensor, labels: np.ndarray) -> Tensor:
-    """The log-probability of each sample's label (one per row)."""
-    if labels.ndim == 0:
-        return log_probs[int(labels)]
-    return log_probs[np.arange(len(labels)), labels]
-
-
 def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood ``-input[n, target[n]]`` of log-probabilities ``input``.
 
@@ -155,7 +149,7 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     check_reduction(reduction, "nll_loss")
     shape = _check_logits(input, "nll_loss")
     labels = _integer_labels(target, shape, "nll_loss")
-    return _reduce(-_pick(input, labels), reduction)
+    return nll_loss_labels(input, labels, reduction)
 
 
 _INTEGER_HINT = "class labels must be integers: use y.astype(np.int64)"
@@ -189,10 +183,10 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """
     check_reduction(reduction, "cross_entropy")
     shape = _check_logits(input, "cross_entropy")
-    log_probs = log_softmax(input, axis=-1)
     dtype = _dtype(target)
     if dtype.kind in "iu":
-        return _reduce(-_pick(log_probs, _labels(target, shape, "cross_entropy")), reduction)
+        labels = _labels(target, shape, "cross_entropy")
+        return nll_loss_labels(log_softmax(input, axis=-1), labels, reduction)
     if dtype.kind != "f":
         raise TypeError(
             f"cross_entropy: target must hold integer labels or float class probabilities, "
@@ -206,6 +200,7 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
             "probabilities, shaped like the input)"
         )
     _same_shapes(input, target, "cross_entropy")
+    log_probs = log_softmax(input, axis=-1)
     loss = -(_as_target(target, input, "cross_entropy") * log_probs).sum(axis=-1)
     return _reduce(loss, reduction)
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import autograd
+from ..broadcast import sum_array
 from ..tensor import Tensor
 from . import compare, elementwise, index, linalg, reduce, shape
 from .compare import (
@@ -83,7 +84,7 @@ _ARRAY_FUNCTIONS = {
     "where": np.where, "broadcast_to": reduce.broadcast_copy, "swapaxes": np.swapaxes,
     "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "abs": np.abs,
     "isfinite": np.isfinite, "sigmoid": elementwise.sigmoid_array,
-    "scatter_add": index.scatter_add_array, "sum": reduce.sum_array,
+    "scatter_add": index.scatter_add_array, "sum": sum_array,
 }  # fmt: skip
 vars(autograd.ARRAY).update(_ARRAY_FUNCTIONS, guard=elementwise.guard_array, guarding=True)
 vars(autograd.UNGUARDED_ARRAY).update(
