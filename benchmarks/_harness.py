@@ -72,6 +72,10 @@ import numpy as np  # noqa: E402  (after the thread variables are set)
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# A benchmark measures this checkout's tensorgrad, pip-installed or not: the scripts, and
+# the subprocesses they start (which import this module too), find it here first.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(1, str(REPO_ROOT))
 
 Step = Callable[[], object]
 
