@@ -309,6 +309,30 @@ def test_draw_graph_with_graphviz_gives_a_digraph_that_renders(tmp_path: Path) -
     assert digraph.pipe(format="svg").startswith(b"<?xml")
 
 
+@pytest.mark.parametrize("backend", ["auto", "matplotlib"])
+def test_draw_graph_saves_to_a_path_given_second(tmp_path: Path, backend: str) -> None:
+    path = tmp_path / "g.png"
+    tg.viz.draw_graph(circuit()["f"], path, backend=backend)
+    assert_png(path)
+
+
+@pytest.mark.parametrize(
+    "plot, data",
+    [
+        (tg.viz.draw_graph, lambda: [circuit()["f"], None]),
+        (tg.viz.to_dot, lambda: [circuit()["f"]]),
+        (tg.viz.plot_history, lambda: [{"loss": [1.0, 0.5]}, None]),
+        (tg.viz.plot_loss_surface, lambda: [lambda a, b: a * a + b * b, (-1, 1), (-1, 1)]),
+        (tg.viz.plot_decision_boundary, lambda: [lambda X: X, np.eye(2), [0, 1], None, None]),
+    ],
+)
+def test_options_after_the_data_and_the_path_are_keywords_only(plot, data) -> None:
+    # A string in an option's place (draw_graph(c, "g.png", ...) once landed in show_data
+    # and wrote nothing) is refused rather than silently misread.
+    with pytest.raises(TypeError, match="positional argument"):
+        plot(*data(), "g.png")
+
+
 def test_draw_graph_falls_back_to_matplotlib_without_graphviz(monkeypatch) -> None:
     monkeypatch.setattr(graph, "graphviz_available", lambda: False)
     fig = tg.viz.draw_graph(circuit()["f"])

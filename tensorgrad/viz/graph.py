@@ -384,6 +384,7 @@ def _dot_attrs(attrs: Mapping[str, str]) -> str:
 
 def to_dot(
     tensor: Tensor,
+    *,
     show_data: bool = True,
     show_grad: bool = True,
     max_nodes: int = MAX_NODES,
@@ -483,13 +484,14 @@ def _to_digraph(graph: Graph) -> Any:
 
 def draw_graph(
     tensor: Tensor,
+    path: str | Path | None = None,
+    *,
     show_data: bool = True,
     show_grad: bool = True,
     max_nodes: int = MAX_NODES,
     max_elements: int = MAX_ELEMENTS,
     names: Mapping[str, Tensor] | None = None,
     backend: str = "auto",
-    path: str | Path | None = None,
     title: str | None = None,
 ) -> Any:
     """Draw the graph that produced ``tensor``: values flowing forward, gradients flowing back.
@@ -506,13 +508,13 @@ def draw_graph(
     tensor : Tensor
         The output whose graph is drawn. Call this before ``backward()``, or after
         ``backward(retain_graph=True)``: a freed graph is a ``RuntimeError``.
+    path : str or Path, optional
+        Where to save the picture; the suffix (``.png``, ``.svg``, ``.pdf``) gives the
+        format. The only other positional parameter: the options below are keywords.
     show_data, show_grad, max_nodes, max_elements, names
         As for :func:`to_dot`.
     backend : {"auto", "graphviz", "matplotlib"}
         Which drawing to make.
-    path : str or Path, optional
-        Where to save the picture; the suffix (``.png``, ``.svg``, ``.pdf``) gives the
-        format.
     title : str, optional
         A title above the matplotlib drawing.
 
@@ -527,7 +529,7 @@ def draw_graph(
     >>> x = tg.tensor(1.0, requires_grad=True)
     >>> f = (x + 3.0) * x
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "graph.png"
-    >>> fig = tg.viz.draw_graph(f, names={"x": x, "f": f}, backend="matplotlib", path=path)
+    >>> fig = tg.viz.draw_graph(f, path, names={"x": x, "f": f}, backend="matplotlib")
     >>> path.stat().st_size > 0
     True
     """

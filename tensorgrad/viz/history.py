@@ -142,6 +142,7 @@ def _title(metric: str) -> str:
 def plot_history(
     history: History | Mapping[str, Sequence[float]],
     path: str | Path | None = None,
+    *,
     smooth: float = 0.0,
     logy: bool | str | Iterable[str] = False,
     metrics: str | Iterable[str] | None = None,
