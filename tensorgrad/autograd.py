@@ -10,7 +10,10 @@ Backward rules are written once. They receive ``xp``, a namespace with the same
 function names for arrays and for tensors, and read ``ctx.inputs`` / ``ctx.out``:
 in a first-order backward these are plain arrays (no wrapper cost per op); when a
 differentiable gradient is requested (``create_graph=True``) the engine hands the rule
-the saved tensors and the tensor namespace, so the very same rule builds a graph.
+the saved tensors and the tensor namespace, so the very same rule builds a graph. Either
+way the rule sees one kind of value: at first order every operand is an array (or a
+number), and on a graph every operand that is data is a tensor, the constants (numbers,
+NumPy scalars and arrays given for an operand) as tensors that require no gradient.
 Rules must therefore compute everything differentiable from ``ctx.inputs`` and
 ``ctx.out``; attributes they set on ``ctx`` in ``forward`` are constants (masks,
 shapes, indices), named in the op's ``constants``.
@@ -269,6 +272,9 @@ class Function:
     keeps on ``ctx`` (released after backward, as is anything an op that does not
     set ``constants`` keeps). ``ctx.parents[i] is None`` means input ``i`` needs no
     gradient, so the rule may skip it. ``Op.apply(*operands, **params)`` runs the op.
+    A rule building a graph gets every operand that is a number or an array as a tensor,
+    so an op that saves its inputs takes what is not data (an axis, a flag) in ``params``
+    or keeps it on ``ctx``.
 
     ``ctx`` is the result's :class:`Node`, not an instance of the op class: reach the
     class's own attributes and helpers through ``ctx.op`` (``ctx.op.scale``,
@@ -954,9 +960,12 @@ def _call_rule_on_graph(node: Node, grad: Any, xp: Any) -> Sequence[Any]:
     """Run a rule on the saved tensors, so that what it computes is itself on a graph."""
     spec = node.spec
     arrays, out = node.inputs if spec.save_inputs else None, node.out if spec.save_output else None
-    if spec.save_inputs:  # the tensors themselves; other operands as forward saw them
+    if spec.save_inputs:  # the tensors themselves, and the other operands as tensors too
         assert node._args is not None  # not freed: the walk checks parents first
-        node.inputs = [a if isinstance(a, Tensor) else x for a, x in zip(node._args, node.inputs)]
+        node.inputs = [
+            a if isinstance(a, Tensor) else _constant(x, node.dtype)
+            for a, x in zip(node._args, node.inputs)
+        ]
     if spec.save_output:
         node.out = Tensor._from_node(out, node)
     try:
@@ -967,6 +976,22 @@ def _call_rule_on_graph(node: Node, grad: Any, xp: Any) -> Sequence[Any]:
         if spec.save_output:
             node.out = out
     return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads)
+
+
+def _constant(value: Any, dtype: np.dtype) -> Any:
+    """An operand that is not a tensor, as a tensor off the graph, for a rule building one.
+
+    A rule then combines tensors only. Beside a tensor, a number or an array is a hazard:
+    ``2.0 == 0`` is a Python bool and ``np.array(2.0) == 0`` a NumPy one, and neither
+    knows ``&`` (or ``|``, ``^``) with a bool tensor. A Python number takes the result's
+    dtype, as it did in NumPy's forward, where it never widened the tensor; NumPy values
+    keep theirs. Anything else (None, a shape) is not data and stays as it is.
+    """
+    if type(value) in _NUMBERS:
+        return Tensor(np.asarray(value, dtype))
+    if isinstance(value, np.ndarray | np.generic):
+        return Tensor(value)
+    return value
 
 
 def _quiet_numpy() -> Mapping[str, Any]:
