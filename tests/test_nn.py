@@ -690,8 +690,21 @@ def test_linear_sizes_must_be_ints(sizes: tuple, bad: str):
 
 
 def test_linear_rejects_an_unknown_init():
-    with pytest.raises(ValueError, match=r"Linear.*'orthogonal'.*kaiming.*xavier"):
+    with pytest.raises(ValueError, match=r"Linear.*'orthogonal'.*kaiming.*he.*xavier.*glorot"):
         nn.Linear(2, 2, init="orthogonal")
+
+
+@pytest.mark.parametrize(
+    "spelling, same_as", [("he", "kaiming"), ("He", "kaiming"), ("KAIMING", "kaiming"),
+                          ("glorot", "xavier"), ("Glorot", "xavier"), ("Xavier", "xavier")],
+)  # fmt: skip
+def test_linear_and_mlp_take_either_name_of_an_init(spelling: str, same_as: str):
+    # the docstrings and the README say "He or Glorot": both names work, in any case
+    expected = nn.Linear(30, 40, rng=rng_for(3), init=same_as).weight.data
+    layer = nn.Linear(30, 40, rng=rng_for(3), init=spelling)
+    np.testing.assert_array_equal(layer.weight.data, expected)
+    mlp = nn.MLP([30, 40], rng=rng_for(3), init=spelling)
+    np.testing.assert_array_equal(mlp[0].weight.data, expected)
 
 
 def test_linear_repr():
@@ -902,8 +915,8 @@ def test_mlp_needs_at_least_two_sizes(sizes: list[int]):
 
 
 def test_mlp_names_itself_for_a_bad_init_or_size():
-    with pytest.raises(ValueError, match=r"^MLP: unknown init 'he'; use 'kaiming' or 'xavier'$"):
-        nn.MLP([2, 3, 1], init="he")
+    with pytest.raises(ValueError, match=r"^MLP: unknown init 'lecun'; use 'kaiming' \(or 'he'\)"):
+        nn.MLP([2, 3, 1], init="lecun")
     with pytest.raises(TypeError, match=r"^MLP: sizes\[1\] must be an int, got float 3\.5$"):
         nn.MLP([2, 3.5, 1])  # once truncated to 3 without a word
     assert [m.out_features for m in nn.MLP(np.array([2, 3, 1]))[::2]] == [3, 1]

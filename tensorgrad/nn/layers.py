@@ -27,7 +27,11 @@ __all__ = [
     "Tanh",
 ]
 
-_INITS: dict[str, Callable[..., Tensor]] = {"kaiming": kaiming_uniform_, "xavier": xavier_uniform_}
+# Each scheme under both of its names: its authors' (He, Glorot) and PyTorch's.
+_INITS: dict[str, Callable[..., Tensor]] = {
+    "kaiming": kaiming_uniform_, "he": kaiming_uniform_,
+    "xavier": xavier_uniform_, "glorot": xavier_uniform_,
+}  # fmt: skip
 # Sequential's append, indexing, len and iteration serve ModuleList too: typed for both.
 _ModuleT = TypeVar("_ModuleT", bound=Module)
 
@@ -42,19 +46,26 @@ def _size(value: Any, name: str, where: str) -> int:
     raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__} {value!r}")
 
 
-def _check_init(init: str, where: str) -> None:
-    if init not in _INITS:
-        raise ValueError(f"{where}: unknown init {init!r}; use 'kaiming' or 'xavier'")
+def _initializer(init: str, where: str) -> Callable[..., Tensor]:
+    """The function of the scheme ``init`` names, in any case (``"He"``, ``"kaiming"``)."""
+    function = _INITS.get(init.lower()) if isinstance(init, str) else None
+    if function is None:
+        raise ValueError(
+            f"{where}: unknown init {init!r}; use 'kaiming' (or 'he') for ReLU layers, "
+            f"'xavier' (or 'glorot') for tanh and sigmoid"
+        )
+    return function
 
 
 class Linear(Module):
     """``y = x @ weight + bias`` with ``weight`` of shape ``(in_features, out_features)``.
 
-    Initialisation: with ``init="kaiming"`` (the default, He et al. 2015) the weight is
-    drawn from ``U(-sqrt(6 / in_features), sqrt(6 / in_features))``, which keeps the
-    variance of activations steady through ReLU layers; with ``init="xavier"`` (Glorot
-    and Bengio 2010) from ``U(-a, a)``, ``a = sqrt(6 / (in_features + out_features))``,
-    suited to tanh and sigmoid. The bias starts at zero. ``rng`` is an int seed, a
+    Initialisation: with ``init="kaiming"`` (or ``"he"``; the default, He et al. 2015)
+    the weight is drawn from ``U(-sqrt(6 / in_features), sqrt(6 / in_features))``, which
+    keeps the variance of activations steady through ReLU layers; with ``init="xavier"``
+    (or ``"glorot"``; Glorot and Bengio 2010) from ``U(-a, a)``,
+    ``a = sqrt(6 / (in_features + out_features))``, suited to tanh and sigmoid. The names
+    are case-insensitive. The bias starts at zero. ``rng`` is an int seed, a
     ``numpy.random.Generator`` or ``None`` (tensorgrad's global generator, see
     ``tg.manual_seed``); ``dtype`` defaults to ``tg.get_default_dtype()``.
 
@@ -85,11 +96,11 @@ class Linear(Module):
                 f"Linear: in_features and out_features must be positive, got "
                 f"({in_features}, {out_features})"
             )
-        _check_init(init, "Linear")
+        initializer = _initializer(init, "Linear")
         self.in_features, self.out_features = in_features, out_features
         dtype = np.dtype(dtype or get_default_dtype())
         self.weight = Parameter(np.zeros((in_features, out_features), dtype=dtype))
-        _INITS[init](self.weight, rng=as_generator(rng, "Linear"))
+        initializer(self.weight, rng=as_generator(rng, "Linear"))
         self.bias = Parameter(np.zeros(out_features, dtype=dtype)) if bias else None
 
     def forward(self, x: Any) -> Tensor:
@@ -305,9 +316,9 @@ class MLP(Sequential):
 
     ``activation`` is ``"relu"``, ``"leaky_relu"``, ``"tanh"`` or ``"sigmoid"``. The
     weights start with He initialisation for the ReLU family and Glorot for tanh and
-    sigmoid, unless ``init`` (``"kaiming"`` or ``"xavier"``) says otherwise. ``rng``
-    is an int seed, a ``numpy.random.Generator`` or ``None`` (tensorgrad's global
-    generator); the layers draw one after another from it.
+    sigmoid, unless ``init`` (``"kaiming"`` or ``"he"``, ``"xavier"`` or ``"glorot"``)
+    says otherwise. ``rng`` is an int seed, a ``numpy.random.Generator`` or ``None``
+    (tensorgrad's global generator); the layers draw one after another from it.
 
     Examples
     --------
@@ -341,7 +352,7 @@ class MLP(Sequential):
                 f"MLP: unknown activation {activation!r}; use one of {sorted(_ACTIVATIONS)}"
             )
         if init is not None:
-            _check_init(init, "MLP")
+            _initializer(init, "MLP")
         layer_type, default_init = _ACTIVATIONS[activation]
         generator = as_generator(rng, "MLP")  # one for all layers, so each differs
         layers: list[Module] = []
