@@ -655,6 +655,30 @@ def test_linear_follows_the_default_dtype(float32_default):
     assert nn.Linear(3, 2, dtype=np.float64).weight.dtype == np.float64
 
 
+def test_a_float32_model_refuses_float64_input_instead_of_computing_in_float64():
+    model = nn.MLP([4, 8, 3], dtype=np.float32, rng=rng_for(0))
+    X = rng_for(1).standard_normal((5, 4))
+    with pytest.raises(TypeError) as error:
+        model(X)
+    message = str(error.value)
+    assert message.startswith("Linear(in_features=4, out_features=8, bias=True): ")
+    assert "input is float64" in message and "parameters are float32" in message
+    assert "X.astype(np.float32)" in message
+    with pytest.raises(TypeError, match="input is float64"):
+        model(tg.tensor(X))
+    with pytest.raises(TypeError, match="input is int64"):  # NumPy: int64 with float32 -> float64
+        model(np.ones((5, 4), dtype=np.int64))
+    assert model(X.astype(np.float32)).dtype == np.float32
+    assert model(np.ones((5, 4), dtype=np.int8)).dtype == np.float32  # no widening
+    assert model([[0.5, 1.0, 2.0, 3.0]]).dtype == np.float32  # Python floats never widen
+
+
+def test_a_float64_model_takes_narrower_input_and_stays_float64():
+    model = nn.MLP([4, 8, 3], rng=rng_for(0))
+    for X in (np.ones((2, 4), np.float32), np.ones((2, 4), np.int64), [[1, 2, 3, 4]]):
+        assert model(X).dtype == np.float64
+
+
 def test_linear_initialisation_is_reproducible():
     a = nn.Linear(5, 4, rng=rng_for(7))
     b = nn.Linear(5, 4, rng=rng_for(7))

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..creation import as_generator
 from ..ops import leaky_relu, relu, sigmoid, tanh
-from ..tensor import Tensor, get_default_dtype
+from ..tensor import Tensor, as_array, get_default_dtype
 from .functional import dropout
 from .init import kaiming_uniform_, xavier_uniform_
 from .module import Module, Parameter
@@ -104,8 +104,28 @@ class Linear(Module):
         self.bias = Parameter(np.zeros(out_features, dtype=dtype)) if bias else None
 
     def forward(self, x: Any) -> Tensor:
+        if getattr(x, "dtype", None) is not self.weight.dtype:
+            x = self._checked_input(x)
         out = x @ self.weight
         return out if self.bias is None else out + self.bias
+
+    def _checked_input(self, x: Any) -> Any:
+        """``x``, refused if it would widen the layer's dtype: float64 data in a float32
+        model would silently compute in float64, at twice the cost. Python numbers and
+        lists take the layer's dtype, as a Python scalar never widens a float32 tensor."""
+        dtype = self.weight.dtype
+        if not isinstance(x, Tensor | np.ndarray):
+            return as_array(x, dtype)
+        widened = np.result_type(x.dtype, dtype)
+        if widened != dtype:
+            raise TypeError(
+                f"{self!r}: the input is {x.dtype} but the layer's parameters are {dtype}, "
+                f"so it would compute and return {widened} (slower, and not what the model "
+                f"was made for). Convert the input first, e.g. X.astype(np.{dtype}) (the "
+                f"tg.data loaders take dtype=np.{dtype}), or make the model in {widened} "
+                f"(dtype=np.{widened})"
+            )
+        return x
 
     def extra_repr(self) -> str:
         return (
