@@ -421,6 +421,26 @@ def test_comparisons_return_bool_tensors_without_grad(op, reference):
         np.testing.assert_array_equal(out.data, expected)
 
 
+@pytest.mark.parametrize(
+    ("op", "reference"),
+    [(lambda a, b: a & b, np.logical_and), (lambda a, b: a | b, np.logical_or),
+     (lambda a, b: a ^ b, np.logical_xor)],
+    ids=["and", "or", "xor"],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "other", [True, np.bool_(False), np.array(True), np.array([True, False, False])],
+    ids=["bool", "numpy bool", "0-d array", "array"],
+)  # fmt: skip
+def test_logical_ops_take_a_bool_or_an_array_on_either_side(op, reference, other):
+    mask = np.array([True, True, False])
+    for out, expected in (
+        (op(tg.tensor(mask), other), reference(mask, other)),
+        (op(other, tg.tensor(mask)), reference(other, mask)),  # once a TypeError
+    ):
+        assert isinstance(out, tg.Tensor) and out.dtype == np.bool_
+        np.testing.assert_array_equal(out.data, expected)
+
+
 # --- every op as a function and a method --------------------------------------------------
 
 VALUES = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])

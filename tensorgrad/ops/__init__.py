@@ -128,6 +128,8 @@ _METHODS = {
     "__lt__": less, "__le__": less_equal, "__gt__": greater, "__ge__": greater_equal,
     "__eq__": equal, "__ne__": not_equal, "__and__": logical_and, "__or__": logical_or,
     "__xor__": logical_xor, "__invert__": logical_not,
+    # and, or, xor are symmetric: the reflected forms (True & t, mask | t) are the same ops
+    "__rand__": logical_and, "__ror__": logical_or, "__rxor__": logical_xor,
     "transpose": _method_transpose,
     "T": property(lambda self: transpose(self)),
 }  # fmt: skip
