@@ -249,6 +249,10 @@ def logsumexp(x: Any, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """
     x = as_tensor(x)
     axes = normalize_axis(axis, x.ndim, "logsumexp")
+    if 0 in x.shape:
+        # log(sum(exp(nothing))) = log(0) = -inf, with no element to pass a gradient to:
+        # a sum of x carries that (empty) gradient without dividing by the 0 in backward.
+        return sum(x, axes, keepdims) - np.inf
     shift = _stable_shift(x.data, axes)
     total = log(sum(exp(x - shift), axes, keepdims))
     return total + (shift if keepdims else shift.reshape(total.shape))
@@ -271,7 +275,14 @@ class LogSoftmax(Function):
         if not isinstance(axis, int | np.integer):
             raise TypeError(f"log_softmax: axis must be one int, got {axis!r}")
         (ctx.axis,) = normalize_axis(axis, x.ndim, "log_softmax")
-        shifted = x - _stable_shift(x, ctx.axis)
+        try:
+            shifted = x - _stable_shift(x, ctx.axis)
+        except ValueError:
+            if x.size:
+                raise
+            # An empty axis (its maximum has no value): there is nothing to normalise,
+            # and the result is as empty as x, in the float dtype exp gives.
+            return np.exp(x)
         return shifted - np.log(np.add.reduce(np.exp(shifted), axis=ctx.axis, keepdims=True))
 
     def backward(ctx, grad, xp):

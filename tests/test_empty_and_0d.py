@@ -1,0 +1,91 @@
+"""Empty and 0-d inputs, taken as NumPy and PyTorch take them: forward, first and second order.
+
+Regression tests for issue 14: each case below crashed before.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+
+Grads = list[np.ndarray] | Callable[[np.ndarray], list[np.ndarray]]
+
+
+def check(
+    f: Callable[..., Any], inputs: list[Any], expected: Any, grads: Grads | None = None
+) -> None:
+    """``f(*inputs)`` equals ``expected`` (values, shape, dtype), with no warning; its
+    gradients under a random upstream gradient, taken with ``create_graph=True``, have the
+    inputs' shapes and equal ``grads`` (or ``grads(upstream gradient)``) when given;
+    differentiating them again works; both orders pass gradcheck and gradgradcheck."""
+    rng = np.random.default_rng(0)
+    grad_output = rng.standard_normal(np.shape(expected))
+    leaves = [tg.Tensor(x, requires_grad=True) for x in inputs]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no input here is a mistake: no log(0) or 0/0
+        out = f(*leaves)
+        first = tg.autograd.grad(out, leaves, grad_output, create_graph=True)
+        directions = [rng.standard_normal(np.shape(x)) for x in inputs]
+        terms = [(g * v).sum() for g, v in zip(first, directions) if g.requires_grad]
+        second = tg.autograd.grad(sum(terms), leaves) if terms else first
+    assert out.shape == np.shape(expected) and out.dtype == np.asarray(expected).dtype
+    np.testing.assert_array_equal(out.data, expected)
+    for g, h, x in zip(first, second, leaves):
+        assert g.shape == h.shape == x.shape and g.dtype == h.dtype == x.dtype
+    if grads is not None:
+        for g, want in zip(first, grads(grad_output) if callable(grads) else grads):
+            # Exact where the gradient is (zeros); to rounding where tanh' enters it.
+            np.testing.assert_allclose(g.data, want, rtol=1e-14, atol=0)
+    # An output of -inf (logsumexp of nothing) makes gradcheck's projection
+    # sum(out * grad_output) NaN; no element of an empty input is perturbed to read it.
+    with np.errstate(invalid="ignore"):
+        assert tg.gradcheck(f, inputs, grad_output=grad_output, atol=1e-7, rtol=1e-6)
+    assert tg.gradgradcheck(f, inputs, grad_output=grad_output, atol=1e-6, rtol=1e-5)
+
+
+def ones(*shape: int) -> np.ndarray:
+    return np.ones(shape)
+
+
+# --- logsumexp, softmax and log_softmax along an empty axis --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "axis", "keepdims", "out_shape"),
+    [
+        ((3, 0), 1, False, (3,)),
+        ((3, 0), -1, True, (3, 1)),
+        ((0,), None, False, ()),
+        ((0, 2), (0, 1), False, ()),
+        ((2, 0, 4), 1, False, (2, 4)),
+    ],
+)
+def test_logsumexp_of_nothing_is_minus_infinity(
+    shape: tuple[int, ...], axis: Any, keepdims: bool, out_shape: tuple[int, ...]
+) -> None:
+    # log(sum(exp(x))) over no elements is log(0), as in PyTorch; nothing reaches x.
+    check(
+        lambda x: tg.logsumexp(x, axis, keepdims),
+        [ones(*shape)],
+        np.full(out_shape, -np.inf),
+        [np.zeros(shape)],
+    )
+
+
+@pytest.mark.parametrize("op", [tg.softmax, tg.log_softmax])
+@pytest.mark.parametrize(("shape", "axis"), [((3, 0), 1), ((0,), 0), ((2, 0, 4), -2)])
+def test_softmax_along_an_empty_axis_is_empty(op: Any, shape: tuple[int, ...], axis: int) -> None:
+    check(lambda x: op(x, axis), [ones(*shape)], np.ones(shape), [np.zeros(shape)])
+
+
+def test_softmax_along_an_empty_axis_keeps_float32() -> None:
+    x = tg.Tensor(np.ones((3, 0), np.float32), requires_grad=True)
+    out = tg.softmax(x, axis=1)
+    out.backward(np.ones((3, 0), np.float32))
+    assert out.dtype == np.float32 and x.grad is not None and x.grad.dtype == np.float32
