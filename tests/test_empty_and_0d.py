@@ -89,3 +89,29 @@ def test_softmax_along_an_empty_axis_keeps_float32() -> None:
     out = tg.softmax(x, axis=1)
     out.backward(np.ones((3, 0), np.float32))
     assert out.dtype == np.float32 and x.grad is not None and x.grad.dtype == np.float32
+
+
+# --- matmul with an empty axis -------------------------------------------------------------
+
+MATMUL_SHAPES = [
+    ((0,), (0,)),  # vector . vector with nothing to contract: 0
+    ((0,), (0, 3)),
+    ((3, 0), (0,)),
+    ((2, 3, 0), (0,)),
+    ((2, 3, 0), (0, 4)),
+    ((3, 0), (2, 0, 4)),
+    ((2, 1, 3, 0), (4, 0, 2)),
+    ((3,), (3, 0)),  # an empty result: the gradients are zeros of the operands' shapes
+    ((2, 0, 3), (3, 4)),
+    ((2, 4, 3), (3, 0)),
+    ((0, 3, 2), (2,)),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), MATMUL_SHAPES)
+def test_matmul_with_an_empty_axis(a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(1)
+    inputs = [rng.standard_normal(a), rng.standard_normal(b)]
+    expected = np.matmul(*inputs)
+    assert expected.size == 0 or not expected.any()  # NumPy: zeros when k == 0
+    check(tg.matmul, inputs, expected, [np.zeros(a), np.zeros(b)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -44,7 +45,9 @@ class MatMul(Function):
                 ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
         if need_b:
             if b2.ndim == 2:  # fold the batch into one product
-                gb = a2.reshape(-1, a2.shape[-1]).T @ g2.reshape(-1, g2.shape[-1])
+                # Rows counted, not -1: NumPy cannot infer a -1 next to an axis of length 0.
+                rows = math.prod(g2.shape[:-1])
+                gb = a2.reshape(rows, a2.shape[-1]).T @ g2.reshape(rows, g2.shape[-1])
             else:
                 gb = xp.swapaxes(a2, -1, -2) @ g2
             if b.ndim == 1:
