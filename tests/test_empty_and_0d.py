@@ -115,3 +115,21 @@ def test_matmul_with_an_empty_axis(a: tuple[int, ...], b: tuple[int, ...]) -> No
     expected = np.matmul(*inputs)
     assert expected.size == 0 or not expected.any()  # NumPy: zeros when k == 0
     check(tg.matmul, inputs, expected, [np.zeros(a), np.zeros(b)])
+
+
+# --- an empty list as an index -------------------------------------------------------------
+
+X = np.arange(12.0).reshape(3, 4)
+
+
+@pytest.mark.parametrize(
+    "index", [[], ([], slice(None)), (slice(None), []), [[]], (slice(1, None), [], None)]
+)
+def test_an_empty_list_is_an_empty_integer_index(index: Any) -> None:
+    expected = X[index]  # NumPy: an empty list selects nothing, whatever its float dtype
+    assert expected.size == 0
+    check(lambda x: x[index].tanh(), [X / 10], np.tanh(expected / 10), [np.zeros(X.shape)])
+
+
+def test_an_empty_list_indexes_like_an_empty_int_array_in_scatter_add() -> None:
+    check(lambda v: tg.scatter_add(v, [], (2, 3)), [ones(0, 3)], np.zeros((2, 3)))

@@ -16,7 +16,14 @@ def _plain(index: Any) -> tuple[Any, ...]:
     """The index as a tuple, with tensors replaced by their arrays and lists by arrays."""
     parts = _plain_index(index)
     parts = parts if isinstance(parts, tuple) else (parts,)
-    return tuple(np.asarray(p) if isinstance(p, list) else p for p in parts)
+    return tuple(_list_index(p) if isinstance(p, list) else p for p in parts)
+
+
+def _list_index(part: list[Any]) -> np.ndarray:
+    array = np.asarray(part)
+    # asarray makes an empty list float, which no index may be; NumPy reads it as an
+    # empty integer index, and so do we.
+    return array.astype(np.intp) if array.size == 0 else array
 
 
 def _without_masks(index: tuple[Any, ...]) -> tuple[Any, ...]:
