@@ -133,3 +133,52 @@ def test_an_empty_list_is_an_empty_integer_index(index: Any) -> None:
 
 def test_an_empty_list_indexes_like_an_empty_int_array_in_scatter_add() -> None:
     check(lambda v: tg.scatter_add(v, [], (2, 3)), [ones(0, 3)], np.zeros((2, 3)))
+
+
+# --- a 0-d boolean mask --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mask", [np.array(True), np.array(False), np.True_, True])
+def test_a_0d_mask_adds_an_axis_of_one_or_no_element(mask: Any) -> None:
+    x = np.array([0.5, -1.0, 2.0])
+    expected = np.tanh(x)[mask]  # (1, 3) when True, (0, 3) when False
+    assert expected.shape == ((1, 3) if mask else (0, 3))
+
+    def grads(grad_output: np.ndarray) -> list[np.ndarray]:
+        return [grad_output.sum(axis=0) * (1 - np.tanh(x) ** 2)]
+
+    check(lambda t: t[mask].tanh(), [x], expected, grads)
+
+
+@pytest.mark.parametrize("value", [2.0, -3.0])
+def test_a_0d_tensor_masked_by_its_own_comparison(value: float) -> None:
+    # s[s > 0] on a 0-d s: shape (1,) or (0,), as NumPy
+    expected = np.tanh(np.array([value]) if value > 0 else np.zeros(0))
+
+    def grads(grad_output: np.ndarray) -> list[np.ndarray]:
+        return [np.array(grad_output.sum() * (1 - np.tanh(value) ** 2))]
+
+    check(lambda s: s[s > 0].tanh(), [np.array(value)], expected, grads)
+
+
+def test_a_0d_mask_next_to_an_integer_index_accumulates_repeats() -> None:
+    x = np.array([[0.5, -1.0], [2.0, 0.25]])
+    index = (np.array(True), [1, 1, 0])
+    expected = np.tanh(x[index])
+    assert expected.shape == (3, 2)  # the mask's axis broadcasts with the integer index
+
+    def grads(grad_output: np.ndarray) -> list[np.ndarray]:
+        rows = grad_output
+        return [np.stack([rows[2], rows[0] + rows[1]]) * (1 - np.tanh(x) ** 2)]
+
+    check(lambda t: t[index].tanh(), [x], expected, grads)
+
+
+def test_the_mask_is_read_at_the_forward() -> None:
+    # The index is copied: a mask edited after the forward does not change the gradient.
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    mask = np.array(False)
+    y = x[mask]
+    mask[...] = True
+    y.backward(np.ones((0, 2)))
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])

@@ -33,7 +33,9 @@ def _without_masks(index: tuple[Any, ...]) -> tuple[Any, ...]:
         return index
     result: list[Any] = []
     for p in index:
-        if isinstance(p, np.ndarray) and p.dtype == bool:
+        # A 0-d mask, which NumPy reads as a new axis of length 1 or 0, has no positions
+        # to list (nor repeats): it is copied as it is, like an integer array.
+        if isinstance(p, np.ndarray) and p.dtype == bool and p.ndim:
             result.extend(np.nonzero(p))
         else:
             result.append(p.copy() if isinstance(p, np.ndarray) else p)
