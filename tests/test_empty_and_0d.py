@@ -1,6 +1,8 @@
 """Empty and 0-d inputs, taken as NumPy and PyTorch take them: forward, first and second order.
 
-Regression tests for issue 14: each case below crashed before.
+Regression tests for issue 14: each case below crashed before. Where NumPy itself refuses an
+empty input (the maximum of nothing, ...), the op refuses too, with an error that names
+the op, the shape and the fix.
 """
 
 from __future__ import annotations
@@ -182,3 +184,30 @@ def test_the_mask_is_read_at_the_forward() -> None:
     mask[...] = True
     y.backward(np.ones((0, 2)))
     np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+# --- what NumPy refuses stays refused, clearly ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("op", "call"),
+    [
+        ("max", lambda x: tg.max(x, axis=1)),
+        ("min", lambda x: x.min(axis=(0, 1))),
+        ("mean", lambda x: tg.mean(x, axis=1)),
+        ("var", lambda x: tg.var(x, axis=1)),
+        ("std", lambda x: tg.std(x)),
+    ],
+)
+def test_reductions_without_a_value_for_nothing_say_so(op: str, call: Any) -> None:
+    # NumPy refuses max/min of nothing, and gives NaN (with a warning) for mean/var/std.
+    with pytest.raises(ValueError) as error:
+        call(tg.ones((3, 0)))
+    message = str(error.value)
+    assert message.startswith(f"{op}: ") and "(3, 0)" in message
+    assert "non-empty" in message  # the fix: reduce over axes that have elements
+
+
+@pytest.mark.parametrize("op", [tg.max, tg.min, tg.mean, tg.var, tg.std, tg.logsumexp])
+def test_a_reduction_of_an_empty_tensor_along_full_axes_is_empty(op: Any) -> None:
+    check(lambda x: op(x, axis=1), [ones(0, 3)], np.ones(0))

@@ -96,7 +96,10 @@ class Mean(Sum):
         total = Sum.forward(ctx, x, axis, keepdims)
         count = math.prod(ctx.in_shape) if axis is None else _count(ctx.in_shape, axis, "mean")
         if count == 0:
-            raise ValueError(f"mean: no elements to average over axis {axis} of shape {x.shape}")
+            raise ValueError(
+                f"mean: no elements to average over axis {axis} of shape {ctx.in_shape}; "
+                "average over non-empty axes, or skip an empty batch"
+            )
         ctx.scale = 1.0 / count
         return total * ctx.scale
 
@@ -113,7 +116,16 @@ class Max(Function):
     def forward(ctx, x, axis, keepdims):
         x = np.asarray(x)
         axes = normalize_axis(axis, x.ndim, ctx.name)
-        out = ctx.op.extreme.reduce(x, axis=axes, keepdims=True)
+        try:
+            out = ctx.op.extreme.reduce(x, axis=axes, keepdims=True)
+        except ValueError:
+            if x.size:
+                raise
+            raise ValueError(
+                f"{ctx.name}: no elements to reduce over axis {axis} of shape {x.shape}, and "
+                f"the {ctx.name} of nothing has no value (NumPy refuses it too); reduce over "
+                "non-empty axes, or skip an empty batch"
+            ) from None
         mask = x == out
         ctx.weights = _float_constant(mask / mask.sum(axis=axes, keepdims=True), x)
         ctx.kept = out.shape
@@ -190,7 +202,11 @@ def _variance(x: Any, axis: Axis, ddof: int, keepdims: bool, op: str) -> Tensor:
     x = as_tensor(x)
     n = _count(x.shape, axis, op)
     if n - ddof <= 0:
-        raise ValueError(f"{op}: ddof={ddof} leaves no degrees of freedom for {n} element(s)")
+        raise ValueError(
+            f"{op}: ddof={ddof} leaves no degrees of freedom for {n} element(s) over axis "
+            f"{axis} of shape {x.shape}; reduce over non-empty axes with more than ddof "
+            "elements, or lower ddof"
+        )
     centered = x - mean(x, axis, keepdims=True)
     return sum(centered * centered, axis, keepdims) * (1.0 / (n - ddof))
 
@@ -312,7 +328,10 @@ class NllLoss(Function):
         ctx.labels, ctx.in_shape = labels.copy(), log_probs.shape
         picked = log_probs[_label_positions(labels)]
         if reduction == "mean" and picked.size == 0:
-            raise ValueError(f"nll_loss: no samples to average (input of shape {log_probs.shape})")
+            raise ValueError(
+                f"nll_loss: no samples to average (input of shape {log_probs.shape}); skip an "
+                "empty batch, or use reduction='sum'"
+            )
         # The gradient of each row's loss is scaled by what the reduction does to it.
         ctx.scale = {"mean": -1.0 / (picked.size or 1), "sum": -1.0, "none": None}[reduction]
         if ctx.scale is None:
