@@ -30,7 +30,8 @@ Tensor.softmax = softmax  # type: ignore[attr-defined]  # like every op, a metho
 
 
 def _np_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    # initial: the maximum of an empty axis is -inf, not an error (the result is empty).
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
     return e / e.sum(axis=axis, keepdims=True)
 
 

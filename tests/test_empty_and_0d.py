@@ -1,8 +1,12 @@
 """Empty and 0-d inputs, taken as NumPy and PyTorch take them: forward, first and second order.
 
-Regression tests for issue 14: each case below crashed before. Where NumPy itself refuses an
+Regression tests for issue 14: each case below crashed before (logsumexp, softmax and
+log_softmax along an axis of length 0; a matmul with an empty axis and a 1-d or batched
+operand; an empty list as an index; a 0-d boolean mask). Where NumPy itself refuses an
 empty input (the maximum of nothing, ...), the op refuses too, with an error that names
-the op, the shape and the fix.
+the op, the shape and the fix. The registry's tests (test_ops.py, test_second_order.py,
+test_derivatives.py) draw size-0 axes and 0-d inputs for every op; the last tests here
+check that the draws keep doing so.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import Phase, find, settings
+from strategies import op_cases
 
 import tensorgrad as tg
+from tensorgrad.ops.registry import OPS
 
 Grads = list[np.ndarray] | Callable[[np.ndarray], list[np.ndarray]]
 
@@ -211,3 +218,41 @@ def test_reductions_without_a_value_for_nothing_say_so(op: str, call: Any) -> No
 @pytest.mark.parametrize("op", [tg.max, tg.min, tg.mean, tg.var, tg.std, tg.logsumexp])
 def test_a_reduction_of_an_empty_tensor_along_full_axes_is_empty(op: Any) -> None:
     check(lambda x: op(x, axis=1), [ones(0, 3)], np.ones(0))
+
+
+# --- the registry's draws include size-0 axes and 0-d inputs -------------------------------
+
+# NumPy's matmul takes no 0-d operand, and the std of one element is 0, where sqrt has
+# no derivative (its OpInfo.valid says so).
+ZERO_D_OPS = sorted(
+    name
+    for name, info in OPS.items()
+    if info.min_dims == 0 and info.shapes != "matmul" and name != "std"
+)
+
+
+def _drawn(name: str, condition: Callable[[list[np.ndarray]], bool]) -> list[np.ndarray]:
+    """Inputs that op_cases draws for the op and that meet ``condition`` (found, not shrunk);
+    NoSuchExample if the draws never do."""
+    inputs, _, _ = find(
+        op_cases(OPS[name]),
+        lambda case: condition(case[0]),
+        settings=settings(
+            max_examples=500, database=None, derandomize=True, phases=[Phase.generate]
+        ),
+    )
+    return inputs
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_is_tested_with_an_empty_input(name: str) -> None:
+    _drawn(name, lambda inputs: any(np.size(x) == 0 for x in inputs))
+
+
+@pytest.mark.parametrize("name", ZERO_D_OPS)
+def test_every_op_that_takes_0d_is_tested_with_0d(name: str) -> None:
+    _drawn(name, lambda inputs: any(np.ndim(x) == 0 for x in inputs))
+
+
+def test_matmul_is_tested_with_an_empty_contracted_axis() -> None:
+    _drawn("matmul", lambda inputs: inputs[0].shape[-1] == 0)

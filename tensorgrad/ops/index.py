@@ -138,16 +138,20 @@ def _index_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
         if index and rng.random() < 0.3:
             index[0] = Ellipsis
         return {"index": tuple(index)}
-    if kind == 1:  # integer array on the first axis, with repeats
-        return {"index": rng.integers(-shape[0], shape[0], size=int(rng.integers(1, 6)))}
-    return {"index": rng.random(shape) < 0.5}  # boolean mask over the whole tensor
+    if kind == 1 and shape:  # integer array on the first axis, with repeats
+        n = shape[0]
+        picks = rng.integers(-n, n, size=int(rng.integers(0, 6))) if n else np.zeros(0, int)
+        # Nothing picked: the empty list, as a user writes it (NumPy's empty integer index).
+        return {"index": picks if picks.size else []}
+    # A boolean mask over the whole tensor; on a 0-d one, a new axis of length 1 or 0.
+    return {"index": np.asarray(rng.random(shape) < 0.5)}
 
 
 def _np_getitem(x: np.ndarray, index: Any) -> np.ndarray:
     return x[index]
 
 
-register(OpInfo("getitem", getitem, _np_getitem, params=_index_params, min_dims=1))
+register(OpInfo("getitem", getitem, _np_getitem, params=_index_params))
 
 
 def _scatter_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -402,27 +403,42 @@ def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> np.ndarra
 
 
 def _np_logsumexp(x: np.ndarray, axis: Axis, keepdims: bool) -> np.ndarray:
-    m = np.max(x, axis=axis, keepdims=True)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    # Computed unlike logsumexp (pairwise); -inf, the identity, over no elements.
+    out = np.logaddexp.reduce(x, axis=axis, keepdims=True)
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-def _ddof_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
-    params = reduction_params(rng, shapes)
+def _ddof_params(rng: np.random.Generator, shapes: list, least: int) -> dict[str, Any]:
+    params = reduction_params(rng, shapes, least)
     n = _count(shapes[0], params["axis"], "var")
     params["ddof"] = int(rng.integers(0, 2)) if n > 1 else 0
     return params
 
 
-_REDUCTIONS: list[tuple[str, Callable[..., Any], Callable[..., Any], str]] = [
-    ("sum", sum, np.sum, "real"),
-    ("mean", mean, np.mean, "real"),
-    ("max", max, np.max, "distinct"),
-    ("min", min, np.min, "distinct"),
-    ("logsumexp", logsumexp, _np_logsumexp, "real"),
+def _reduces_some_elements(shapes: list, params: dict[str, Any]) -> bool:
+    """False for a mean, max or min over no elements, which has no value (a clear error,
+    tested in test_empty_and_0d.py)."""
+    return _count(shapes[0], params["axis"], "reduction") > 0
+
+
+_REDUCTIONS: list[tuple[str, Callable[..., Any], Callable[..., Any], str, int]] = [
+    ("sum", sum, np.sum, "real", 0),
+    ("mean", mean, np.mean, "real", 1),
+    ("max", max, np.max, "distinct", 1),
+    ("min", min, np.min, "distinct", 1),
+    ("logsumexp", logsumexp, _np_logsumexp, "real", 0),
 ]
-for _name, _fn, _ref, _kind in _REDUCTIONS:
-    register(OpInfo(_name, _fn, _ref, (_kind,), params=reduction_params))
+for _name, _fn, _ref, _kind, _least in _REDUCTIONS:
+    register(
+        OpInfo(
+            _name,
+            _fn,
+            _ref,
+            (_kind,),
+            params=partial(reduction_params, least=_least),
+            valid=_reduces_some_elements if _least else None,
+        )
+    )
 register(
     OpInfo(
         "log_softmax",
@@ -432,7 +448,17 @@ register(
         min_dims=1,
     )
 )
-register(OpInfo("var", var, np.var, ("distinct",), params=_ddof_params))
+register(
+    OpInfo(
+        "var",
+        var,
+        np.var,
+        ("distinct",),
+        params=partial(_ddof_params, least=1),
+        # NumPy's NaN where no degree of freedom is left is an error here (see _variance).
+        valid=lambda shapes, params: _count(shapes[0], params["axis"], "var") > params["ddof"],
+    )
+)
 
 
 def _np_nll_loss(x: np.ndarray, labels: np.ndarray, reduction: str) -> np.ndarray:
@@ -456,8 +482,13 @@ register(
         _np_nll_loss,
         params=_nll_params,
         min_dims=1,
-        # One sample (C,) or a batch (N, C), with at least one class and one sample.
-        valid=lambda shapes, params: len(shapes[0]) <= 2 and 0 not in shapes[0],
+        # One sample (C,) or a batch (N, C) of any size, with at least one class (for the
+        # labels) and, to average, one sample.
+        valid=lambda shapes, params: (
+            len(shapes[0]) <= 2
+            and shapes[0][-1] > 0
+            and (params["reduction"] != "mean" or math.prod(shapes[0]) > 0)
+        ),
     )
 )
 register(
@@ -466,7 +497,7 @@ register(
         std,
         np.std,
         ("distinct",),
-        params=_ddof_params,
+        params=partial(_ddof_params, least=2),
         # The std of one element is identically 0 but sqrt has no derivative at 0.
         valid=lambda shapes, params: _count(shapes[0], params["axis"], "std") >= 2,
     )

@@ -6,6 +6,7 @@ gradient tests, the second-order tests and the gradcheck sweep pick it up from h
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,11 +70,13 @@ class OpInfo:
     ``function(*inputs, **params)`` is the tensorgrad op and ``reference`` the NumPy
     computation it must match. ``shapes`` says how input shapes are drawn:
     ``"broadcast"`` (mutually broadcastable, one per input), ``"matmul"`` or ``"same"``
-    (every input the same shape). ``params(rng, shapes)`` draws the op's other
-    arguments for the given input shapes (of at least ``min_dims`` dimensions).
+    (every input the same shape); the draws include 0-d inputs when ``min_dims`` is 0,
+    and axes of length 0, as NumPy takes them. ``params(rng, shapes)`` draws the op's
+    other arguments for the given input shapes (of at least ``min_dims`` dimensions).
     ``kinks`` are input values where the op is not differentiable; test inputs stay
-    away from them. ``valid(shapes, params)``,
-    when given, rejects cases where the op is not differentiable whatever the values.
+    away from them. ``valid(shapes, params)``, when given, rejects cases where the op is
+    not differentiable whatever the values, or has no value at all (the max of no
+    elements, which the op must then refuse with a clear error).
 
     Examples
     --------
@@ -114,6 +117,18 @@ def random_axis(rng: np.random.Generator, ndim: int) -> int | tuple[int, ...] | 
     return tuple(int(a) for a in rng.choice(ndim, size=count, replace=False))
 
 
-def reduction_params(rng: np.random.Generator, shapes: list[tuple[int, ...]]) -> dict[str, Any]:
-    """``axis`` and ``keepdims`` for a reduction over an input of ``shapes[0]``."""
-    return {"axis": random_axis(rng, len(shapes[0])), "keepdims": bool(rng.random() < 0.5)}
+def reduction_params(
+    rng: np.random.Generator, shapes: list[tuple[int, ...]], least: int = 0
+) -> dict[str, Any]:
+    """``axis`` and ``keepdims`` for a reduction over an input of ``shapes[0]``.
+
+    With ``least``, axes drawn over fewer elements give way to the axes of at least that
+    length, where there are some (the max of nothing has no value, the std of one element
+    no derivative): an empty input is then reduced along its other axes.
+    """
+    shape = shapes[0]
+    axis = random_axis(rng, len(shape))
+    axes = range(len(shape)) if axis is None else np.atleast_1d(axis)
+    if math.prod(shape[a] for a in axes) < least:
+        axis = tuple(i for i, n in enumerate(shape) if n >= least) or None
+    return {"axis": axis, "keepdims": bool(rng.random() < 0.5)}

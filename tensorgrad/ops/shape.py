@@ -302,6 +302,8 @@ def view_of(result: Tensor, x: Any) -> Tensor:
 
 def _reshape_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
     size = int(np.prod(shapes[0]))
+    if size == 0:  # any shape with a 0 holds nothing; NumPy cannot infer a -1 beside it
+        return {"shape": tuple(int(n) for n in rng.permutation([0, int(rng.integers(0, 4)), 1]))}
     dims = [d for d in range(1, size + 1) if size % d == 0]
     first = int(rng.choice(dims))
     return {"shape": (first, -1) if rng.random() < 0.5 else (size // first, first, 1)}
@@ -319,7 +321,9 @@ def _broadcast_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
 
 def _pad_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
     widths = [tuple(int(w) for w in rng.integers(0, 3, size=2)) for _ in shapes[0]]
-    return {"pad_width": widths, "constant_values": float(rng.uniform(-1, 1))}
+    # A 0-d tensor has no axis to pad (numpy.pad returns it as it is), nor a width per axis.
+    width = widths if widths else int(rng.integers(0, 3))
+    return {"pad_width": width, "constant_values": float(rng.uniform(-1, 1))}
 
 
 def _axis_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
@@ -368,7 +372,7 @@ def _split_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
 register(OpInfo("reshape", lambda x, shape: reshape(x, shape), np.reshape, params=_reshape_params))
 register(OpInfo("transpose", transpose, np.transpose, params=_transpose_params))
 register(OpInfo("broadcast_to", broadcast_to, np.broadcast_to, params=_broadcast_params))
-register(OpInfo("pad", pad, np.pad, params=_pad_params, min_dims=1))
+register(OpInfo("pad", pad, np.pad, params=_pad_params))
 register(OpInfo("flatten", flatten, np.ravel))
 
 
