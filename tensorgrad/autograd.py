@@ -25,20 +25,37 @@ import inspect
 import itertools
 import os
 import sys
+import threading
 import types
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from heapq import heappop, heappush
+from threading import get_ident
 from typing import Any, ClassVar, NoReturn
 
 import numpy as np
 
 from .broadcast import unbroadcast
 
-# Global rather than thread-local: reading a module global is the cheapest check on
-# the hot path, and the engine is not meant to be driven from several threads at once.
-_grad_enabled = True
-_anomaly = False
+
+class _Modes(threading.local):
+    """This thread's modes. A new thread starts with grad on and anomaly checks off, as
+    in PyTorch, whatever the thread that started it was doing."""
+
+    grad = True
+    anomaly = False
+
+
+_modes = _Modes()
+# The threads in a mode other than the default (grad on, anomaly off), by ident. The hot
+# path reads whether this set is empty (one global) and looks at its own thread's modes
+# only when it is not. A thread adds or removes only itself, in one atomic set operation.
+_unusual_threads: set[int] = set()
+# Backward passes in several threads may reach the same leaf, whose .grad each reads and
+# writes: they take turns, one walk at a time (re-entrant, for a walk started from within
+# one). One lock per walk costs a fraction of a lock per leaf, and the Python-level work
+# of the walks would take turns under the GIL anyway.
+_walk_lock = threading.RLock()
 # One clock orders the nodes (a topological order: a consumer is created after its
 # inputs) and stamps in-place edits: an edit after a node was made has a larger number.
 _sequence = itertools.count(1)
@@ -70,22 +87,33 @@ def is_grad_enabled() -> bool:
     ...     tg.is_grad_enabled()
     False
     """
-    return _grad_enabled
+    return _modes.grad
+
+
+def _set_modes(grad: bool, anomaly: bool) -> None:
+    """Set this thread's modes, and whether it is among the threads not in the default."""
+    modes = _modes
+    modes.grad, modes.anomaly = bool(grad), bool(anomaly)
+    # After its own modes: from here on this thread's ops see the set non-empty (leaving
+    # the default), or read modes that are the default again (returning).
+    if anomaly or not grad:
+        _unusual_threads.add(get_ident())
+    else:
+        _unusual_threads.discard(get_ident())
 
 
 @contextmanager
 def _grad_mode(enabled: bool) -> Iterator[None]:
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = enabled
+    previous = _modes.grad
+    _set_modes(enabled, _modes.anomaly)
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _set_modes(previous, _modes.anomaly)
 
 
 def no_grad() -> Any:
-    """Context manager under which operations record no graph.
+    """Context manager under which operations record no graph (in this thread only).
 
     Examples
     --------
@@ -116,7 +144,8 @@ def enable_grad() -> Any:
 def detect_anomaly() -> Iterator[None]:
     """Raise ``FloatingPointError`` at the first NaN or infinity in a forward or backward result.
 
-    The error names the operation and the line of user code that created it.
+    The error names the operation and the line of user code that created it. Like grad
+    mode, it holds in the thread that enters it, not in others.
 
     Examples
     --------
@@ -128,13 +157,12 @@ def detect_anomaly() -> Iterator[None]:
     ...     print(str(error)[:25])
     log: forward produced NaN
     """
-    global _anomaly
-    previous = _anomaly
-    _anomaly = True
+    previous = _modes.anomaly
+    _set_modes(_modes.grad, True)
     try:
         yield
     finally:
-        _anomaly = previous
+        _set_modes(_modes.grad, previous)
 
 
 def _user_line() -> str:
@@ -355,7 +383,8 @@ def _make_apply(cls: type[Function], spec: _Spec) -> tuple[Any, Any]:
         result = _new(Tensor)
         result._data = out
         result.grad = None
-        if record and _grad_enabled:
+        plain = not _unusual_threads
+        if record and (plain or _modes.grad):
             dtype = out.dtype
             if dtype is not _FLOAT64 and dtype is not _FLOAT32 and dtype.kind != "f":
                 raise TypeError(
@@ -374,12 +403,12 @@ def _make_apply(cls: type[Function], spec: _Spec) -> tuple[Any, Any]:
                 ctx.out = out
             result._node = ctx
             result._requires_grad = True
-            if _anomaly:
+            if not plain and _modes.anomaly:
                 ctx.created_at = _user_line()
         else:
             result._node = None
             result._requires_grad = False
-        if _anomaly:
+        if not plain and _modes.anomaly:
             _check_finite(out, cls.name, "forward", _user_line())
         return result
 
@@ -401,7 +430,7 @@ def _make_apply(cls: type[Function], spec: _Spec) -> tuple[Any, Any]:
                 out = forward(ctx, a)
             except (ValueError, TypeError, IndexError) as exc:
                 _raise_named(exc, cls, (a,))
-            if pa is None or not _grad_enabled:
+            if pa is None or (_unusual_threads and not _modes.grad):
                 return result_of(ctx, out, None, None, None, False)
             parents: Any = (pa,)
             if save_inputs:
@@ -419,7 +448,7 @@ def _make_apply(cls: type[Function], spec: _Spec) -> tuple[Any, Any]:
                 out = forward(ctx, a, b)
             except (ValueError, TypeError, IndexError) as exc:
                 _raise_named(exc, cls, (a, b))
-            if (pa is None and pb is None) or not _grad_enabled:
+            if (pa is None and pb is None) or (_unusual_threads and not _modes.grad):
                 return result_of(ctx, out, None, None, None, False)
             parents = (pa, pb)
             if save_inputs:
@@ -427,7 +456,7 @@ def _make_apply(cls: type[Function], spec: _Spec) -> tuple[Any, Any]:
         # result_of's recording steps, inline: the call would cost 2% of a chain of small
         # ops. Anything unusual (a NumPy scalar, an integer result, anomaly mode) goes to it.
         dtype = out.dtype if type(out) is np.ndarray else None
-        if _anomaly or (dtype is not _FLOAT64 and dtype is not _FLOAT32):
+        if _unusual_threads or (dtype is not _FLOAT64 and dtype is not _FLOAT32):
             arrays, args = (ctx.inputs, ctx._args) if save_inputs else (None, None)
             return result_of(ctx, out, parents, arrays, args, True)
         ctx.parents = parents
@@ -647,6 +676,18 @@ def _walk(
 ) -> list[Any] | None:
     """``run_backward`` without its checks of the roots and their gradients, for a caller
     that has made them (``Tensor.backward``)."""
+    with _walk_lock:
+        return _walk_in_turn(roots, root_grads, retain_graph, create_graph, inputs)
+
+
+def _walk_in_turn(
+    roots: Sequence[Any],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Any] | None,
+) -> list[Any] | None:
+    """The walk itself, run while this thread holds the walk lock."""
     epoch = next(_epochs)
     captured: dict[int, int] | None = None
     results: Any = None
@@ -692,8 +733,14 @@ def _walk(
     # What a plain first-order backward() never needs, checked once per node rather
     # than once per need: capturing inputs, a graph of the gradients, and guards.
     special = captured is not None or create_graph
-    global _grad_enabled
-    previous_mode, _grad_enabled = _grad_enabled, create_graph
+    # A first-order walk runs every rule on arrays, so nothing in it records whatever the
+    # grad mode: the mode changes only for a graph of the gradients asked for inside
+    # no_grad. (An op whose backward ran tensor code at first order would have to turn
+    # recording off itself, as PyTorch runs a backward with grad mode = create_graph.)
+    anomaly = bool(_unusual_threads) and _modes.anomaly
+    enabling = create_graph and not _modes.grad
+    if enabling:
+        _set_modes(True, anomaly)
     previous_errors = _quiet_numpy() if create_graph else None
     try:
         while True:
@@ -747,7 +794,7 @@ def _walk(
                 if type(p) is Node:
                     if g.shape != p.shape or (g.dtype is not p.dtype and g.dtype != p.dtype):
                         g = _fit(g, p.shape, p.dtype, node.name)
-                    if _anomaly:
+                    if anomaly:
                         _check_finite(g, node.name, "backward", _origin(node))
                     # As when the roots were seeded above; inline, as this runs per edge.
                     if p._mark == epoch:
@@ -768,7 +815,7 @@ def _walk(
                         g.dtype is not data.dtype and g.dtype != data.dtype
                     ):
                         g = _fit(g, data.shape, data.dtype, node.name)
-                    if _anomaly:
+                    if anomaly:
                         _check_finite(g, node.name, "backward", _origin(node))
                     if (
                         special or p.grad is not None or type(g) is not np.ndarray
@@ -782,7 +829,8 @@ def _walk(
                 if spec.clears:
                     node.__dict__.clear()
     finally:
-        _grad_enabled = previous_mode
+        if enabling:
+            _set_modes(False, anomaly)
         if previous_errors is not None:
             np.seterr(**previous_errors)
     if inputs is None:

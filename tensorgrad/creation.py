@@ -21,6 +21,11 @@ def _float(dtype: Any) -> np.dtype:
 def manual_seed(seed: int) -> np.random.Generator:
     """Seed the default random generator used by ``rand``, ``randn`` and ``nn`` initialisers.
 
+    The default generator is one for the whole process, as in PyTorch: threads that draw
+    from it at the same time take turns in an order that varies from run to run. For
+    results that do not depend on other threads, give each thread its own generator or
+    seed with ``rng=`` (``tg.randn(3, rng=seed)``, ``tg.nn.MLP(sizes, rng=seed)``).
+
     Examples
     --------
     >>> import tensorgrad as tg

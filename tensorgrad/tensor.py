@@ -22,6 +22,10 @@ _default_dtype: np.dtype = np.dtype(np.float64)
 def set_default_dtype(dtype: Any) -> None:
     """Set the float dtype that Python floats, lists and constructors become.
 
+    The default dtype is one for the whole process, as in PyTorch (grad mode and
+    ``detect_anomaly``, by contrast, belong to the thread that sets them): set it once,
+    before any thread starts, or pass ``dtype=`` to the constructors and layers instead.
+
     Examples
     --------
     >>> import numpy as np, tensorgrad as tg
