@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT
-from .options import NONNEGATIVE, UNIT_OPEN, Rule
+from .._argument_checks import NONNEGATIVE, UNIT_OPEN
+from .optimizer import Optimizer, ParamsT, Rule
 
 
 class Adam(Optimizer):

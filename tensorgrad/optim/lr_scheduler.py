@@ -33,8 +33,8 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from .._argument_checks import NONNEGATIVE, Wording, check_int, check_real
 from .optimizer import Optimizer
-from .options import NONNEGATIVE, check_count, check_number
 
 __all__ = ["CosineAnnealingLR", "LRScheduler", "StepLR"]
 
@@ -81,7 +81,7 @@ class LRScheduler:
             raise TypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}")
         for key, value in self._check_hyperparameters(settings).items():
             setattr(self, key, value)
-        last_epoch = check_count(name, "last_epoch", last_epoch, -1)
+        last_epoch = check_int(last_epoch, "last_epoch", name, -1, wording=Wording.EXPECTED)
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])
@@ -199,11 +199,16 @@ class LRScheduler:
                     f"{name}: {key} has {len(values)} value(s) but the optimizer has "
                     f"{groups} parameter group(s)"
                 )
-            lists[key] = [float(check_number(name, key, v, NONNEGATIVE)) for v in values]
+            lists[key] = [
+                float(check_real(v, key, name, NONNEGATIVE, wording=Wording.EXPECTED))
+                for v in values
+            ]
         settings = self._check_hyperparameters(
             {key: state_dict[key] for key in self._hyperparameters}
         )
-        self.last_epoch = check_count(name, "last_epoch", state_dict["last_epoch"], -1)
+        self.last_epoch = check_int(
+            state_dict["last_epoch"], "last_epoch", name, -1, wording=Wording.EXPECTED
+        )
         self.base_lrs, self._last_lr = lists["base_lrs"], lists["last_lr"]
         for key, value in settings.items():
             setattr(self, key, value)
@@ -254,9 +259,14 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch, step_size=step_size, gamma=gamma)
 
     def _check_hyperparameters(self, settings: dict[str, Any]) -> dict[str, Any]:
+        where = "StepLR"
         return {
-            "step_size": check_count("StepLR", "step_size", settings["step_size"], 1),
-            "gamma": check_number("StepLR", "gamma", settings["gamma"], NONNEGATIVE),
+            "step_size": check_int(
+                settings["step_size"], "step_size", where, 1, wording=Wording.EXPECTED
+            ),
+            "gamma": check_real(
+                settings["gamma"], "gamma", where, NONNEGATIVE, wording=Wording.EXPECTED
+            ),
         }
 
     def get_lr(self) -> list[float]:
@@ -325,10 +335,11 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch, T_max=T_max, eta_min=eta_min)
 
     def _check_hyperparameters(self, settings: dict[str, Any]) -> dict[str, Any]:
+        where = "CosineAnnealingLR"
         return {
-            "T_max": check_count("CosineAnnealingLR", "T_max", settings["T_max"], 1),
-            "eta_min": check_number(
-                "CosineAnnealingLR", "eta_min", settings["eta_min"], NONNEGATIVE
+            "T_max": check_int(settings["T_max"], "T_max", where, 1, wording=Wording.EXPECTED),
+            "eta_min": check_real(
+                settings["eta_min"], "eta_min", where, NONNEGATIVE, wording=Wording.EXPECTED
             ),
         }
 

@@ -14,11 +14,22 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._argument_checks import (
+    Interval,
+    Wording,
+    as_python_scalar,
+    check_flag,
+    check_int,
+    check_real,
+    check_reals,
+)
 from ..autograd import enable_grad
 from ..tensor import Tensor
-from .options import Rule, as_index, check_count, check_option
 
 ParamsT = Iterable[Tensor] | Iterable[Mapping[str, Any]]
+# The allowed values of an option: an Interval (a real number), a tuple of Intervals (a
+# tuple of numbers, such as Adam's betas) or ``bool`` (a flag).
+Rule = Interval | tuple[Interval, ...] | type[bool]
 
 
 class Optimizer:
@@ -155,7 +166,7 @@ class Optimizer:
         owner = type(self).__name__
         for key, rule in self._rules.items():
             if key in group:
-                group[key] = check_option(owner, key, group[key], rule, where)
+                group[key] = _check_option(group[key], key, owner, rule, where)
         self._check_combination(group, where)
         return group
 
@@ -356,13 +367,13 @@ class Optimizer:
             self._checked_options(group, f" in parameter group {g} of the state_dict")
             groups.append(group)
             for key, p in zip(indices, current["params"]):
-                i = as_index(key)
+                i = _parameter_index(key)
                 if i in by_index:
                     raise ValueError(f"{name}: parameter index {i} appears in two places")
                 by_index[i] = (p, group)
         state = {}
         for key, entry in saved_state.items():
-            i = as_index(key)
+            i = _parameter_index(key)
             if i not in by_index:
                 raise ValueError(
                     f"{name}: the state_dict has state for parameter {i}, which none of its "
@@ -387,7 +398,7 @@ class Optimizer:
         restored: dict[str, Any] = {}
         for key, value in entry.items():
             if key == "step":
-                restored[key] = check_count(label, "step", value, 0)
+                restored[key] = check_int(value, "step", label, 0, wording=Wording.EXPECTED)
             elif value is None and template[key] is None:
                 restored[key] = None
             else:
@@ -408,3 +419,31 @@ class Optimizer:
             lines.append(f"Parameter Group {g}")
             lines += [f"    {k}: {v!r}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines + [")"])
+
+
+def _check_option(value: Any, name: str, owner: str, rule: Rule, context: str) -> Any:
+    """``value`` checked against ``rule`` and made a plain Python value; ``context`` says
+    where the option came from (``" in parameter group 1"``)."""
+    if rule is bool:
+        return check_flag(value, name, owner, context=context)
+    if isinstance(rule, tuple):
+        return check_reals(value, name, owner, rule, wording=Wording.EXPECTED, context=context)
+    return check_real(value, name, owner, rule, wording=Wording.EXPECTED, context=context)
+
+
+def _parameter_index(key: Any) -> int:
+    """A parameter index from a state_dict: an int, or its decimal string (savers that
+    flatten nested dicts into string keys give it back that way).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _parameter_index("3"), _parameter_index(np.int64(4))
+    (3, 4)
+    """
+    key = as_python_scalar(key)
+    if isinstance(key, str) and key.isdigit():
+        return int(key)
+    if isinstance(key, bool) or not isinstance(key, int) or key < 0:
+        raise ValueError(f"load_state_dict: {key!r} is not a parameter index")
+    return key

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT
-from .options import NONNEGATIVE, UNIT, Rule
+from .._argument_checks import NONNEGATIVE, UNIT
+from .optimizer import Optimizer, ParamsT, Rule
 
 
 class RMSprop(Optimizer):
