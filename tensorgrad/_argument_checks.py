@@ -98,7 +98,10 @@ def as_python_scalar(value: Any) -> Any:
 def _wrong_type(
     value: Any, name: str, where: str, kind: str, wording: Wording, context: str = ""
 ) -> TypeError:
+    """``value`` is the argument as given: ``MUST`` shows it so, ``EXPECTED`` as the
+    plain Python value the optimizers store."""
     if wording is Wording.EXPECTED:
+        value = as_python_scalar(value)
         got = f"{value!r} ({type(value).__name__})"
     else:
         got = f"{type(value).__name__} {value!r}"
@@ -137,11 +140,11 @@ def check_int(
     ...
     ValueError: StepLR: invalid step_size = 0; expected an integer >= 1
     """
-    value = as_python_scalar(value)
+    plain = as_python_scalar(value)
     number = None
-    if not isinstance(value, bool):
+    if not isinstance(plain, bool):
         try:
-            number = operator.index(value)
+            number = operator.index(plain)
         except TypeError:
             pass
     if number is None:
@@ -177,15 +180,15 @@ def check_real(
     ...
     ValueError: make_moons: noise must be a finite number >= 0, got -0.1
     """
-    value = as_python_scalar(value)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    plain = as_python_scalar(value)
+    if isinstance(plain, bool) or not isinstance(plain, int | float):
         raise _wrong_type(value, name, where, "a real number", wording, context)
-    if not interval.contains(value):
+    if not interval.contains(plain):
         raise _out_of_range(
-            value, name, where, wording, context,
+            plain, name, where, wording, context,
             must=interval.requirement(), expected=interval.condition(name),
         )  # fmt: skip
-    return value
+    return plain
 
 
 def check_reals(

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import RandomState, as_generator, count, float_dtype, non_negative
+from .._argument_checks import NONNEGATIVE, check_float_dtype, check_int, check_real
+from ..creation import RandomState, as_generator
 
 # One spiral arm sweeps this many radians from the centre to radius 1 (CS231n's value).
 _ARM_SWEEP = 4.0
@@ -53,7 +54,7 @@ def load_digits(
     >>> X.shape, X.dtype, float(X.max()), y[:5]
     ((1797, 64), dtype('float64'), 1.0, array([0, 1, 2, 3, 4]))
     """
-    dtype = float_dtype(dtype, "load_digits")
+    dtype = check_float_dtype(dtype, "dtype", "load_digits")
     source = resources.files(__package__).joinpath("digits.npz")
     with source.open("rb") as file, np.load(file, allow_pickle=False) as archive:
         images, target = archive["images"], archive["target"]
@@ -106,11 +107,11 @@ def make_spirals(
     ((150, 2), (150,), [50, 50, 50])
     """
     where = "make_spirals"
-    n = count(n_per_class, "n_per_class", where, 1)
-    k = count(n_classes, "n_classes", where, 1)
-    noise = non_negative(noise, "noise", where)
+    n = check_int(n_per_class, "n_per_class", where, 1)
+    k = check_int(n_classes, "n_classes", where, 1)
+    noise = check_real(noise, "noise", where, NONNEGATIVE)
     generator = as_generator(rng, where)
-    dtype = float_dtype(dtype, where)
+    dtype = check_float_dtype(dtype, "dtype", where)
 
     y = np.repeat(np.arange(k, dtype=np.int64), n)
     radius = np.tile(np.linspace(0.0, 1.0, n), k)
@@ -166,10 +167,10 @@ def make_moons(
     array([0, 0, 0, 1, 1, 1])
     """
     where = "make_moons"
-    n = count(n_samples, "n_samples", where, 2)
-    noise = non_negative(noise, "noise", where)
+    n = check_int(n_samples, "n_samples", where, 2)
+    noise = check_real(noise, "noise", where, NONNEGATIVE)
     generator = as_generator(rng, where)
-    dtype = float_dtype(dtype, where)
+    dtype = check_float_dtype(dtype, "dtype", where)
 
     n_outer = n // 2
     n_inner = n - n_outer

@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from .._argument_checks import check_int
+from ..creation import RandomState, as_generator
 from ..tensor import Tensor
-from ._validation import RandomState, as_generator, count
 
 XData = TypeVar("XData", np.ndarray, Tensor)
 YData = TypeVar("YData", np.ndarray, Tensor)
@@ -136,7 +137,7 @@ def batches(
     where = "batches"
     X_rows, y_rows = _rows(X, "X", where), _rows(y, "y", where)
     n = _same_length(X_rows, y_rows, where)
-    size = count(batch_size, "batch_size", where, 1)
+    size = check_int(batch_size, "batch_size", where, 1)
     # The order is drawn here, not on the first next(), so errors and the generator's
     # state do not depend on when iteration starts.
     order = as_generator(rng, where).permutation(n) if shuffle else None

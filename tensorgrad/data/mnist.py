@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import float_dtype
+from .._argument_checks import check_float_dtype
 
 MNIST_PAGE = "http://yann.lecun.com/exdb/mnist/"
 MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
@@ -141,7 +141,7 @@ def load_mnist(
     """
     if kind not in _FILES:
         raise ValueError(f"load_mnist: kind must be 'train' or 'test', got {kind!r}")
-    dtype = float_dtype(dtype, "load_mnist")
+    dtype = check_float_dtype(dtype, "dtype", "load_mnist")
     folder = Path(path).expanduser()
     if not folder.exists():
         raise FileNotFoundError(
