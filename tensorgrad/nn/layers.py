@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import numpy as np
 
+from .._argument_checks import UNIT, check_choice, check_int, check_real
 from ..creation import as_generator
 from ..ops import leaky_relu, relu, sigmoid, tanh
 from ..tensor import Tensor, as_array, get_default_dtype
@@ -36,25 +36,12 @@ _INITS: dict[str, Callable[..., Tensor]] = {
 _ModuleT = TypeVar("_ModuleT", bound=Module)
 
 
-def _size(value: Any, name: str, where: str) -> int:
-    """``value`` as an int; floats (``2.5``, even ``2.0``), bools and strings are refused."""
-    if not isinstance(value, bool | np.bool_):
-        try:
-            return operator.index(value)
-        except TypeError:
-            pass
-    raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__} {value!r}")
-
-
 def _initializer(init: str, where: str) -> Callable[..., Tensor]:
     """The function of the scheme ``init`` names, in any case (``"He"``, ``"kaiming"``)."""
-    function = _INITS.get(init.lower()) if isinstance(init, str) else None
-    if function is None:
-        raise ValueError(
-            f"{where}: unknown init {init!r}; use 'kaiming' (or 'he') for ReLU layers, "
-            f"'xavier' (or 'glorot') for tanh and sigmoid"
-        )
-    return function
+    return check_choice(
+        init, "init", where, _INITS, ignore_case=True,
+        hint="'kaiming' (or 'he') for ReLU layers, 'xavier' (or 'glorot') for tanh and sigmoid",
+    )  # fmt: skip
 
 
 class Linear(Module):
@@ -89,8 +76,8 @@ class Linear(Module):
         init: str = "kaiming",
     ) -> None:
         super().__init__()
-        in_features = _size(in_features, "in_features", "Linear")
-        out_features = _size(out_features, "out_features", "Linear")
+        in_features = check_int(in_features, "in_features", "Linear")
+        out_features = check_int(out_features, "out_features", "Linear")
         if in_features < 1 or out_features < 1:
             raise ValueError(
                 f"Linear: in_features and out_features must be positive, got "
@@ -215,9 +202,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng: int | np.random.Generator | None = None) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must lie in [0, 1], got {p}")
-        self.p = p
+        self.p = check_real(p, "p", "Dropout", UNIT)
         self.rng = None if rng is None else as_generator(rng, "Dropout")
 
     def forward(self, x: Any) -> Any:
@@ -362,18 +347,14 @@ class MLP(Sequential):
         dtype: Any = None,
         init: str | None = None,
     ) -> None:
-        sizes = [_size(size, f"sizes[{i}]", "MLP") for i, size in enumerate(sizes)]
+        sizes = [check_int(size, f"sizes[{i}]", "MLP") for i, size in enumerate(sizes)]
         if len(sizes) < 2:
             raise ValueError(
                 f"MLP: sizes needs at least an input and an output size, got {sizes}"
             )
-        if activation not in _ACTIVATIONS:
-            raise ValueError(
-                f"MLP: unknown activation {activation!r}; use one of {sorted(_ACTIVATIONS)}"
-            )
+        layer_type, default_init = check_choice(activation, "activation", "MLP", _ACTIVATIONS)
         if init is not None:
             _initializer(init, "MLP")
-        layer_type, default_init = _ACTIVATIONS[activation]
         generator = as_generator(rng, "MLP")  # one for all layers, so each differs
         layers: list[Module] = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):

@@ -8,9 +8,13 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .._argument_checks import Interval, check_real
 from ..tensor import Tensor
 
 __all__ = ["clip_grad_norm_"]
+
+# max_norm=inf is allowed, as in PyTorch: it measures the norm and clips nothing.
+_MAX_NORMS = Interval(0.0, math.inf, closed=True)
 
 
 def _norm_order(norm_type: float | str) -> float:
@@ -72,8 +76,7 @@ def clip_grad_norm_(
     """
     order = _norm_order(norm_type)
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    if not max_norm >= 0:
-        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
+    max_norm = check_real(max_norm, "max_norm", "clip_grad_norm_", _MAX_NORMS)
     # A parameter (or gradient array) listed twice counts once, and is scaled once.
     grads = list({id(p.grad): p.grad for p in params if p.grad is not None}.values())
     if not grads:
