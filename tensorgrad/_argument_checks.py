@@ -5,8 +5,9 @@ where ``where`` names the function or class the message starts with (``"MLP"``,
 ``"StepLR"``, ``"make_moons"``) and ``name`` the argument. A check returns the value in
 the form the caller stores (a Python int or float, a NumPy dtype, the looked-up choice)
 and raises ``TypeError`` for a value of the wrong kind and ``ValueError`` for one out of
-range. NumPy scalars and 0-d arrays count as the Python numbers they hold, because a
-state_dict read back from a .npz file holds them.
+range, worded as its package has always worded it (``wording=``, see :class:`Wording`).
+NumPy scalars and 0-d arrays count as the Python numbers they hold, because a state_dict
+read back from a .npz file holds them.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ _Choice = TypeVar("_Choice")
 
 
 class Wording(enum.Enum):
-    """How a check phrases a value out of range (and the kind a value of the wrong type
-    lacks). Each package keeps the wording its messages have always had.
+    """How a check words its messages; each package keeps the wording it has always had.
 
-    ``MUST`` (nn, data): ``"make_moons: n_samples must be at least 2, got 1"``.
-    ``EXPECTED`` (optim): ``"StepLR: invalid step_size = 0; expected an integer >= 1"``.
+    ``MUST`` (nn, data): ``"make_moons: n_samples must be at least 2, got 1"``,
+    ``"Linear: in_features must be an int, got float 2.5"``.
+    ``EXPECTED`` (optim): ``"StepLR: invalid step_size = 0; expected an integer >= 1"``,
+    ``"StepLR: step_size must be an integer, got 2.5 (float)"``.
     """
 
     MUST = "must"
@@ -141,12 +143,10 @@ def check_int(
     ValueError: StepLR: invalid step_size = 0; expected an integer >= 1
     """
     plain = as_python_scalar(value)
-    number = None
-    if not isinstance(plain, bool):
-        try:
-            number = operator.index(plain)
-        except TypeError:
-            pass
+    try:
+        number = None if isinstance(plain, bool) else operator.index(plain)
+    except TypeError:
+        number = None
     if number is None:
         # The two wordings name the kind differently; each keeps its own.
         kind = "an integer" if wording is Wording.EXPECTED else "an int"
