@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import autograd
+from . import modes
+from .errors import builtin_kind
 
 if TYPE_CHECKING:
     from . import ops as _ops
+    from .function import Node
 
 _default_dtype: np.dtype = np.dtype(np.float64)
 
@@ -118,7 +120,7 @@ class Tensor:
     _data: np.ndarray
     grad: np.ndarray | None
     _requires_grad: bool
-    _node: autograd.Node | None
+    _node: Node | None
     _version: int
     _base: Tensor | None
 
@@ -152,7 +154,7 @@ class Tensor:
         # `p.data -= lr * p.grad` lands here once per parameter per step, with the array
         # the tensor already holds, edited in place: nothing to check but the edit.
         if value is self._data:
-            autograd.record_edit(self)
+            modes.record_edit(self)
             return
         arr = value if type(value) is np.ndarray else as_array(value)
         if self._requires_grad and (arr.dtype.kind != "f" or arr.shape != self._data.shape):
@@ -162,7 +164,7 @@ class Tensor:
                 f"requires grad, has shape {self._data.shape}; create a new tensor instead"
             )
         self._data = arr
-        autograd.record_edit(self)
+        modes.record_edit(self)
 
     @property
     def requires_grad(self) -> bool:
@@ -245,7 +247,7 @@ class Tensor:
                     f"backward: grad has shape {grad_array.shape} but the tensor has shape "
                     f"{self.shape}; pass a gradient of the same shape"
                 )
-        autograd._walk((self,), (grad_array,), retain_graph, False, None)
+        _walk()((self,), (grad_array,), retain_graph, False, None)
 
     def detach(self) -> Tensor:
         """A tensor sharing the same data, cut from the graph.
@@ -388,9 +390,9 @@ class Tensor:
         try:
             self._data[_plain_index(index)] = as_array(value)
         except (IndexError, ValueError, TypeError) as exc:
-            kind = autograd.builtin_kind(exc)
+            kind = builtin_kind(exc)
             raise kind(f"__setitem__: {exc} (tensor shape {self.shape})") from exc
-        autograd.record_edit(self)
+        modes.record_edit(self)
 
     def _inplace(self, ufunc: np.ufunc, other: Any, op: str) -> Tensor:
         self._check_inplace(op)
@@ -398,11 +400,11 @@ class Tensor:
         try:
             ufunc(self._data, other_data, out=self._data)
         except (ValueError, TypeError) as exc:  # NumPy's casting or broadcasting refusal
-            raise autograd.builtin_kind(exc)(
+            raise builtin_kind(exc)(
                 f"{op}: {exc} (tensor shape {self.shape}, dtype {self.dtype}); an in-place "
                 "result must keep the tensor's shape and dtype, use x = x + y otherwise"
             ) from None
-        autograd.record_edit(self)
+        modes.record_edit(self)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -493,7 +495,19 @@ def _plain_index(index: Any) -> Any:
     return index
 
 
-autograd.Tensor = Tensor
+
+_walk_function: Any = None
+
+
+def _walk() -> Any:
+    """The backward walk, :func:`tensorgrad.backward._walk`, imported on first use: that
+    module builds on this one, so this one cannot import it before it is defined."""
+    global _walk_function
+    if _walk_function is None:
+        from .backward import _walk as walk
+
+        _walk_function = walk
+    return _walk_function
 
 
 def share_memory(alias: Tensor, of: Any) -> Tensor:

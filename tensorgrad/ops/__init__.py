@@ -1,4 +1,4 @@
-"""Primitive ops by family, the namespaces backward rules use, and the Tensor methods.
+"""Primitive ops by family, and the Tensor methods.
 
 Importing this package attaches every op to :class:`~tensorgrad.tensor.Tensor` as a
 method or operator, so that ``tg.exp(x)`` and ``x.exp()`` are the same function.
@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from .. import autograd
-from ..broadcast import sum_array
 from ..tensor import Tensor
 from . import compare, elementwise, index, linalg, reduce, shape
 from .compare import (
@@ -67,39 +63,6 @@ from .shape import (
     transpose,
     unsqueeze,
 )  # fmt: skip
-
-
-def _guard_tensor(grad: Tensor, result: Tensor) -> Tensor:
-    finite = np.isfinite(result.data)
-    if finite.all():
-        return result
-    return where((np.asarray(grad.data) == 0) & ~finite, 0, result)
-
-
-# The functions a backward rule may call through ``xp``, under the same names: NumPy's
-# for first-order gradients on plain arrays, tensorgrad's own for gradients that are
-# themselves on a graph. ``guard`` keeps 0 * inf at 0 once a where has masked a gradient;
-# until then the engine hands rules the unguarded namespace, whose guard does nothing.
-_ARRAY_FUNCTIONS = {
-    "where": np.where, "broadcast_to": reduce.broadcast_copy, "swapaxes": np.swapaxes,
-    "exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos, "abs": np.abs,
-    "isfinite": np.isfinite, "sigmoid": elementwise.sigmoid_array,
-    "scatter_add": index.scatter_add_array, "sum": sum_array,
-}  # fmt: skip
-vars(autograd.ARRAY).update(_ARRAY_FUNCTIONS, guard=elementwise.guard_array, guarding=True)
-vars(autograd.UNGUARDED_ARRAY).update(
-    _ARRAY_FUNCTIONS, guard=lambda grad, result: result, guarding=False
-)
-_TENSOR_FUNCTIONS = {
-    "where": where, "broadcast_to": broadcast_to, "swapaxes": swapaxes, "exp": exp,
-    "log": log, "sin": sin, "cos": cos, "abs": abs,
-    "isfinite": lambda t: np.isfinite(np.asarray(t)), "sigmoid": sigmoid,
-    "scatter_add": scatter_add, "sum": sum,
-}  # fmt: skip
-vars(autograd.TENSOR).update(_TENSOR_FUNCTIONS, guard=_guard_tensor, guarding=True)
-vars(autograd.UNGUARDED_TENSOR).update(
-    _TENSOR_FUNCTIONS, guard=lambda grad, result: result, guarding=False
-)
 
 
 def _method_transpose(self: Tensor, *axes: Any) -> Tensor:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function
+from ..function import Function
 from ..tensor import Tensor
 from .registry import OpInfo, register
 

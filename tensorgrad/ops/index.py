@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function
+from ..function import Function
 from ..tensor import Tensor, _plain_index
 from .registry import OpInfo, register
 from .shape import view_of

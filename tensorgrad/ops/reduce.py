@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function
+from ..function import Function
 from ..tensor import Tensor, as_tensor
 from .elementwise import _float_constant, exp, log, sqrt
 from .registry import OpInfo, reduction_params, register

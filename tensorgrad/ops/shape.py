@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Function
+from ..function import Function
 from ..tensor import Tensor, as_tensor, share_memory
 from .reduce import normalize_axis
 from .registry import OpInfo, register
