@@ -152,9 +152,10 @@ def _walk_in_turn(
     # anything, the walk allocates next to nothing.
     xp = UNGUARDED_TENSOR if create_graph else UNGUARDED_ARRAY
     guarding = False
-    # What a plain first-order backward() never needs, checked once per node rather
-    # than once per need: capturing inputs, a graph of the gradients, and guards.
-    special = captured is not None or create_graph
+    # Whether this walk does more per node than a plain first-order backward() does
+    # (capture inputs, build a graph of the gradients, guard): checked once per node
+    # rather than once per need.
+    extra_work = captured is not None or create_graph
     # A first-order walk runs every rule on arrays, so nothing in it records whatever the
     # grad mode: the mode changes only for a graph of the gradients asked for inside
     # no_grad. (An op whose backward ran tensor code at first order would have to turn
@@ -180,7 +181,7 @@ def _walk_in_turn(
             grad = node._pending
             node._pending = None
             spec = node.spec
-            if special or node._seq < edits or spec.masks_gradient:
+            if extra_work or node._seq < edits or spec.masks_gradient:
                 if captured is not None and id(node) in captured:
                     # A copy at first order: the same array may be another input's
                     # gradient or the caller's grad_outputs.
@@ -190,7 +191,7 @@ def _walk_in_turn(
                 if node._seq < edits:  # something was edited in place since the forward
                     node._check_versions()
                 if spec.masks_gradient and not guarding:
-                    guarding = special = True
+                    guarding = extra_work = True
                     xp = TENSOR if create_graph else ARRAY
                     if previous_errors is None:
                         previous_errors = _quiet_numpy()
@@ -241,7 +242,7 @@ def _walk_in_turn(
                     if anomaly:
                         _check_finite(g, node.name, "backward", _origin(node))
                     if (
-                        special or p.grad is not None or type(g) is not np.ndarray
+                        extra_work or p.grad is not None or type(g) is not np.ndarray
                         or g.base is not None or g is grad
                     ):  # fmt: skip
                         _deliver(p, g, grad, captured, results, create_graph)

@@ -388,7 +388,7 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace("__setitem__")
         try:
-            self._data[_plain_index(index)] = as_array(value)
+            self._data[_arrays_in_index(index)] = as_array(value)
         except (IndexError, ValueError, TypeError) as exc:
             kind = builtin_kind(exc)
             raise kind(f"__setitem__: {exc} (tensor shape {self.shape})") from exc
@@ -486,7 +486,7 @@ def _seed(data: np.ndarray) -> np.ndarray:
     return seed
 
 
-def _plain_index(index: Any) -> Any:
+def _arrays_in_index(index: Any) -> Any:
     """Replace tensors inside an index by their arrays."""
     if isinstance(index, Tensor):
         return index._data

@@ -1,7 +1,10 @@
 """Losses and the functional forms of layers (``import tensorgrad.nn.functional as F``).
 
-Every loss is a composite of primitive ops, so it needs no backward rule of its own and
-can be differentiated twice. Each takes ``reduction="mean" | "sum" | "none"``.
+Every loss is built from primitive ops, whose rules serve every order, so each can be
+differentiated twice: one primitive is a loss's own, ``nll_loss`` (it picks each row's
+label and reduces, in one op), and cross-entropy with class labels is ``log_softmax``
+then ``nll_loss``; the others are composites with no rule of their own. Each takes
+``reduction="mean" | "sum" | "none"``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import numpy as np
 from ..creation import as_generator
 from ..functional import log_softmax, softmax
 from ..ops import leaky_relu, relu, sigmoid, softplus, tanh
-from ..ops.reduce import nll_loss_labels
+from ..ops.reduce import nll_loss_of_labels
 from ..tensor import Tensor, as_array, get_default_dtype
 
 __all__ = [
@@ -149,7 +152,7 @@ def nll_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     check_reduction(reduction, "nll_loss")
     shape = _check_logits(input, "nll_loss")
     labels = _integer_labels(target, shape, "nll_loss")
-    return nll_loss_labels(input, labels, reduction)
+    return nll_loss_of_labels(input, labels, reduction)
 
 
 _INTEGER_HINT = "class labels must be integers: use y.astype(np.int64)"
@@ -186,7 +189,7 @@ def cross_entropy(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     dtype = _dtype(target)
     if dtype.kind in "iu":
         labels = _labels(target, shape, "cross_entropy")
-        return nll_loss_labels(log_softmax(input, axis=-1), labels, reduction)
+        return nll_loss_of_labels(log_softmax(input, axis=-1), labels, reduction)
     if dtype.kind != "f":
         raise TypeError(
             f"cross_entropy: target must hold integer labels or float class probabilities, "

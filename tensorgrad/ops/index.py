@@ -7,14 +7,14 @@ from typing import Any
 import numpy as np
 
 from ..function import Function
-from ..tensor import Tensor, _plain_index
+from ..tensor import Tensor, _arrays_in_index
 from .registry import OpInfo, register
 from .shape import view_of
 
 
-def _plain(index: Any) -> tuple[Any, ...]:
+def _index_tuple(index: Any) -> tuple[Any, ...]:
     """The index as a tuple, with tensors replaced by their arrays and lists by arrays."""
-    parts = _plain_index(index)
+    parts = _arrays_in_index(index)
     parts = parts if isinstance(parts, tuple) else (parts,)
     return tuple(_list_index(p) if isinstance(p, list) else p for p in parts)
 
@@ -107,7 +107,7 @@ def getitem(x: Any, index: Any) -> Tensor:
     >>> x.grad
     array([2., 0., 1.])
     """
-    return view_of(GetItem._fast(x, _plain(index)), x)
+    return view_of(GetItem._fast(x, _index_tuple(index)), x)
 
 
 def scatter_add(values: Any, index: Any, shape: tuple[int, ...]) -> Tensor:
@@ -119,7 +119,7 @@ def scatter_add(values: Any, index: Any, shape: tuple[int, ...]) -> Tensor:
     >>> tg.scatter_add(tg.tensor([1.0, 2.0]), [0, 0], (2,))
     tensor([3., 0.])
     """
-    return ScatterAdd._fast(values, _plain(index), tuple(shape))
+    return ScatterAdd._fast(values, _index_tuple(index), tuple(shape))
 
 
 def _index_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:

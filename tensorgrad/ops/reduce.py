@@ -352,7 +352,7 @@ def _label_positions(labels: np.ndarray) -> Any:
     return labels if labels.ndim == 0 else (np.arange(len(labels)), labels)
 
 
-def nll_loss_labels(log_probs: Any, labels: np.ndarray, reduction: str) -> Tensor:
+def nll_loss_of_labels(log_probs: Any, labels: np.ndarray, reduction: str) -> Tensor:
     """The negative log-likelihood of checked integer ``labels`` (``(N,)`` or ``()``) under
     ``log_probs`` (``(N, C)`` or ``(C,)``), reduced by ``"mean"``, ``"sum"`` or
     ``"none"``; ``tg.nn.functional`` checks the arguments of its losses and calls this.
@@ -360,7 +360,7 @@ def nll_loss_labels(log_probs: Any, labels: np.ndarray, reduction: str) -> Tenso
     Examples
     --------
     >>> import tensorgrad as tg
-    >>> nll_loss_labels(tg.tensor([[-0.5, -1.5]]), np.array([1]), "mean")
+    >>> nll_loss_of_labels(tg.tensor([[-0.5, -1.5]]), np.array([1]), "mean")
     tensor(1.5)
     """
     return NllLoss._fast(log_probs, labels, reduction=reduction)
@@ -478,7 +478,7 @@ def _nll_params(rng: np.random.Generator, shapes: list) -> dict[str, Any]:
 register(
     OpInfo(
         "nll_loss",
-        nll_loss_labels,
+        nll_loss_of_labels,
         _np_nll_loss,
         params=_nll_params,
         min_dims=1,
