@@ -1,11 +1,10 @@
 """Derivatives as functions: autograd.grad, tg.grad / value_and_grad, hvp, jvp, jacobian,
 hessian and gradgradcheck.
 
-The registry (tensorgrad.ops.registry.OPS) drives a check of every op's second
-derivatives with the public ``tg.gradgradcheck`` (test_second_order.py does the same
-through run_backward); the losses get the same check. Closed forms pin down third
-derivatives, Hessians and Jacobians; the rest pins down autograd.grad's contract: what
-it returns, what it walks, what it frees and what it leaves alone.
+The losses' second derivatives are checked with ``tg.gradgradcheck`` (every op's in
+test_second_order.py). Closed forms pin down third derivatives, Hessians and Jacobians;
+the rest pins down autograd.grad's contract: what it returns, what it walks, what it
+frees and what it leaves alone.
 """
 
 from __future__ import annotations
@@ -19,41 +18,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from strategies import op_cases
 
 import tensorgrad as tg
 from tensorgrad import autograd
 from tensorgrad.autograd import Function
-from tensorgrad.ops.registry import OPS
 
 F = tg.nn.functional
-NAMES = sorted(OPS)
 REDUCTIONS = ("mean", "sum", "none")
 
 
 def _shares_memory(a: Any, b: Any) -> bool:
     return np.shares_memory(np.asarray(a), np.asarray(b))
-
-
-# --- every op, twice differentiated ---------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", NAMES)
-@given(data=st.data())
-def test_every_op_passes_gradgradcheck(name: str, data: st.DataObject) -> None:
-    # Inputs come from op_cases, as in test_ops.py: inside each input's domain and away
-    # from the op's kinks (OpInfo.kinks), so a NonDifferentiablePointError here is a failure.
-    info = OPS[name]
-    inputs, params, rng = data.draw(op_cases(info))
-    grad_output = rng.standard_normal(np.shape(info.reference(*inputs, **params)))
-    assert tg.gradgradcheck(
-        lambda *xs: info.function(*xs, **params),
-        inputs,
-        grad_output=grad_output,
-        atol=1e-6,
-        rtol=1e-5,
-        seed=int(rng.integers(2**31)),
-    )
 
 
 # --- the losses, twice differentiated --------------------------------------------------------
