@@ -58,6 +58,17 @@ class Node:
     ``ctx``: ``ctx.parents``, ``ctx.inputs``, ``ctx.out``, ``ctx.shape`` and whatever
     constants ``forward`` kept on it.
 
+    Tools that walk a graph (``tg.viz``) read a node through these, all read-only:
+
+    - ``name`` and ``op``: the op's name and class;
+    - ``parents``: one per operand, the operand's node, its leaf tensor, or ``None`` for
+      an operand that needs no gradient; ``None`` itself once backward has freed the node;
+    - ``shape`` and ``dtype``: the output's;
+    - ``creation_number``: the order in which nodes were recorded;
+    - ``arity``: how many operands the op was applied to;
+    - ``saved_inputs``, ``saved_output`` and ``constants``: what the node kept for backward;
+    - ``can_recompute`` and ``recompute(operands)``: the op's forward, run again.
+
     Examples
     --------
     >>> import tensorgrad as tg
@@ -97,6 +108,137 @@ class Node:
     def name(self) -> str:
         """The op's name, as errors and drawings show it."""
         return self.spec.name
+
+    # The read API below is computed on read, so that recording a node costs nothing more.
+
+    @property
+    def creation_number(self) -> int:
+        """When the node was recorded, on the engine's clock: every node's operands were
+        recorded before it, so sorting nodes by this number puts inputs before consumers.
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> x = tg.tensor(1.0, requires_grad=True)
+        >>> y = x * 2
+        >>> z = y + 1
+        >>> y.grad_fn.creation_number < z.grad_fn.creation_number
+        True
+        """
+        return self._seq
+
+    @property
+    def arity(self) -> int:
+        """How many operands the op was applied to, constants included (``len(parents)``).
+
+        Raises ``RuntimeError`` once backward has freed the node, with its parents.
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * 2).grad_fn.arity, x.exp().grad_fn.arity
+        (2, 1)
+        """
+        if self.parents is None:
+            raise RuntimeError(
+                f"{self.name}: backward() freed this node, so its operands are gone; call "
+                "backward(retain_graph=True) to keep the graph"
+            )
+        return len(self.parents)
+
+    @property
+    def saved_inputs(self) -> tuple[Any, ...] | None:
+        """The operands as forward saw them (arrays, and the numbers given for constants),
+        when the op keeps them for its backward (``save_inputs``) and backward has not
+        freed them; else ``None``.
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * 3).grad_fn.saved_inputs
+        (array([1., 2.]), 3)
+        >>> print((x + 3).grad_fn.saved_inputs)  # add's rule needs no input
+        None
+        """
+        return self.inputs if self.spec.save_inputs else None
+
+    @property
+    def saved_output(self) -> np.ndarray | None:
+        """The output array, when the op keeps it for its backward (``save_output``) and
+        backward has not freed it; else ``None``.
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> x = tg.tensor(0.0, requires_grad=True)
+        >>> x.exp().grad_fn.saved_output
+        array(1.)
+        """
+        return self.out if self.spec.save_output else None
+
+    @property
+    def constants(self) -> dict[str, Any]:
+        """What forward kept on the node besides inputs and output, by the names the op
+        declares in ``constants``; empty once backward has released them.
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> x = tg.tensor([-1.0, 2.0], requires_grad=True)
+        >>> x.relu().grad_fn.constants
+        {'mask': array([False,  True])}
+        """
+        kept = self.__dict__
+        return {name: kept[name] for name in self.spec.constants if name in kept}
+
+    @property
+    def can_recompute(self) -> bool:
+        """Whether :meth:`recompute` can run the op again: its forward takes exactly the
+        node's operands, each as a positional parameter, so no setting given by keyword
+        is missing. ``False`` once backward has freed the node.
+
+        Examples
+        --------
+        >>> import tensorgrad as tg
+        >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> x.exp().grad_fn.can_recompute, tg.concatenate([x, x]).grad_fn.can_recompute
+        (True, False)
+        """
+        return self.parents is not None and _fixed_arity(self.op.forward) == len(self.parents)
+
+    def recompute(self, operands: Sequence[Any]) -> np.ndarray:
+        """The op's forward run again on ``operands``, one value per operand (constants
+        included), as forward would see them: the value of a node nobody kept.
+
+        Whatever forward keeps goes on a scratch node, not on this one, whose backward
+        may still read its own. Raises ``ValueError`` when the op cannot be run again
+        (see :attr:`can_recompute`) or ``operands`` are not one per operand.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import tensorgrad as tg
+        >>> x = tg.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x + 3.0
+        >>> y.grad_fn.recompute([np.array([10.0, 20.0]), 3.0])
+        array([13., 23.])
+        """
+        if not self.can_recompute:
+            raise ValueError(
+                f"{self.name}: its forward cannot be run again from the operands alone (it "
+                "takes settings by keyword, or backward() freed the node)"
+            )
+        if len(operands) != self.arity:
+            raise ValueError(
+                f"{self.name}: recompute needs one value per operand, {self.arity}, "
+                f"got {len(operands)}"
+            )
+        scratch = Node()
+        scratch.spec = self.spec
+        forward: Callable[..., Any] = self.op.forward  # called with a Node as ctx
+        return np.asarray(forward(scratch, *operands))
 
     def _check_versions(self) -> None:
         """Raise if a saved input or the saved output was edited in place since the forward."""

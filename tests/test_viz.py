@@ -341,6 +341,59 @@ def test_draw_graph_falls_back_to_matplotlib_without_graphviz(monkeypatch) -> No
         tg.viz.draw_graph(circuit()["f"], backend="graphviz")
 
 
+# --- the read API that viz draws nodes through --------------------------------------------
+
+
+def test_a_node_has_one_parent_per_operand_and_a_creation_number_after_its_inputs() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])  # needs no gradient, so it is no parent
+    y = x * c
+    joined = tg.concatenate([x, y, x])
+    assert y.grad_fn.arity == 2
+    assert y.grad_fn.parents[0] is x and y.grad_fn.parents[1] is None
+    assert joined.grad_fn.arity == 3
+    assert [p.grad_fn or p for p in (x, y, x)] == list(joined.grad_fn.parents)
+    assert joined.grad_fn.creation_number > y.grad_fn.creation_number
+    with pytest.raises(AttributeError):
+        y.grad_fn.creation_number = 0  # the read API is read-only
+
+
+def test_a_node_shows_what_it_kept_for_backward_until_backward_frees_it() -> None:
+    x = tg.tensor([-1.0, 2.0], requires_grad=True)
+    scaled = x * 3.0  # mul keeps its operands, as forward saw them
+    shifted = scaled + 1.0  # add keeps nothing
+    grown = shifted.exp()  # exp keeps its output
+    clipped = grown.relu()  # relu keeps a mask
+    np.testing.assert_array_equal(scaled.grad_fn.saved_inputs[0], x.data)
+    assert scaled.grad_fn.saved_inputs[1] == 3.0
+    assert shifted.grad_fn.saved_inputs is None and shifted.grad_fn.saved_output is None
+    assert shifted.grad_fn.constants == {}
+    np.testing.assert_array_equal(grown.grad_fn.saved_output, grown.data)
+    np.testing.assert_array_equal(clipped.grad_fn.constants["mask"], [True, True])
+    clipped.sum().backward()
+    for node in (scaled.grad_fn, grown.grad_fn, clipped.grad_fn):
+        assert node.parents is None and not node.can_recompute
+        assert node.saved_inputs is None and node.saved_output is None and node.constants == {}
+    with pytest.raises(RuntimeError, match=r"^mul: backward\(\) freed this node"):
+        _ = scaled.grad_fn.arity
+
+
+def test_recompute_runs_the_forward_again_without_touching_the_nodes_constants() -> None:
+    x = tg.tensor([-1.0, 2.0], requires_grad=True)
+    shifted = x + 1.0
+    clipped = shifted.relu()
+    node = clipped.grad_fn
+    np.testing.assert_array_equal(shifted.grad_fn.recompute([x.data, 1.0]), shifted.data)
+    np.testing.assert_array_equal(node.recompute([np.array([5.0, -5.0])]), [5.0, 0.0])
+    np.testing.assert_array_equal(node.constants["mask"], [False, True])  # still its own
+    with pytest.raises(ValueError, match="one value per operand, 1, got 2"):
+        node.recompute([x.data, x.data])
+    joined = tg.concatenate([x, x])  # its forward takes the axis by keyword
+    assert not joined.grad_fn.can_recompute
+    with pytest.raises(ValueError, match="^concatenate: its forward cannot be run again"):
+        joined.grad_fn.recompute([x.data, x.data])
+
+
 # --- matplotlib stays optional -------------------------------------------------------------
 
 
