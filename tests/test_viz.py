@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import html
 import re
 import subprocess
@@ -392,6 +393,47 @@ def test_recompute_runs_the_forward_again_without_touching_the_nodes_constants()
     assert not joined.grad_fn.can_recompute
     with pytest.raises(ValueError, match="^concatenate: its forward cannot be run again"):
         joined.grad_fn.recompute([x.data, x.data])
+
+
+VIZ = Path(tg.viz.__file__).parent
+GRAPH_MODULES = ("graph", "_graph_model", "_dot", "_layered")
+
+
+def sibling_imports(module: str) -> set[str]:
+    """The modules of tensorgrad.viz that ``module`` imports."""
+    tree = ast.parse((VIZ / f"{module}.py").read_text())
+    return {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+    }
+
+
+def test_the_renderers_import_the_graph_model_and_not_each_other() -> None:
+    imports = {module: sibling_imports(module) & set(GRAPH_MODULES) for module in GRAPH_MODULES}
+    assert imports == {
+        "graph": {"_graph_model", "_dot", "_layered"},
+        "_graph_model": set(),
+        "_dot": {"_graph_model"},
+        "_layered": {"_graph_model"},
+    }
+
+
+def test_the_graph_modules_read_no_private_field_of_the_engine() -> None:
+    # The one exception: run_backward(inputs=) takes tensors, and a node's own tensor
+    # may be gone, so the model stands one in for it to capture d output / d node.
+    allowed = {"_from_node"}
+    for module in GRAPH_MODULES:
+        tree = ast.parse((VIZ / f"{module}.py").read_text())
+        read = {
+            node.attr
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and not (isinstance(node.value, ast.Name) and node.value.id == "self")
+        }
+        private = {name for name in read if name.startswith("_") and not name.startswith("__")}
+        assert private <= allowed, f"{module}.py reads {sorted(private - allowed)}"
+        assert "spec" not in read, f"{module}.py reads the op's spec, not the node's read API"
 
 
 # --- matplotlib stays optional -------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._figures import finish, pyplot
-from .graph import FILL, INK, Graph
+from ._graph_model import FILL, INK, Graph
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
