@@ -5,7 +5,7 @@ log_softmax along an axis of length 0; a matmul with an empty axis and a 1-d or 
 operand; an empty list as an index; a 0-d boolean mask). Where NumPy itself refuses an
 empty input (the maximum of nothing, ...), the op refuses too, with an error that names
 the op, the shape and the fix. The registry's tests (test_ops.py, test_second_order.py,
-test_derivatives.py) draw size-0 axes and 0-d inputs for every op; the last tests here
+test_mixed_operands.py) draw size-0 axes and 0-d inputs for every op; the last tests here
 check that the draws keep doing so.
 """
 
@@ -234,7 +234,7 @@ ZERO_D_OPS = sorted(
 def _drawn(name: str, condition: Callable[[list[np.ndarray]], bool]) -> list[np.ndarray]:
     """Inputs that op_cases draws for the op and that meet ``condition`` (found, not shrunk);
     NoSuchExample if the draws never do."""
-    inputs, _, _ = find(
+    inputs, _ = find(
         op_cases(OPS[name]),
         lambda case: condition(case[0]),
         settings=settings(

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies import op_cases
+from strategies import input_values, op_cases, op_params, untied, upstream
 
 import tensorgrad as tg
-from tensorgrad.ops.registry import OPS, OpInfo, draw_values
+from tensorgrad.ops.registry import OPS, OpInfo
 
 # How the constant operand is given. A number or a scalar must be 0-d, so those forms
 # apply only where a 0-d operand broadcasts against any shape.
@@ -45,24 +45,26 @@ CASES = _cases()
 @st.composite
 def mixed_cases(
     draw: st.DrawFn, info: OpInfo, position: int, form: str
-) -> tuple[list[Any], Any, dict[str, Any], np.random.Generator]:
-    """(the other operands as arrays, the constant, params, rng) for ``info``."""
-    inputs, params, rng = draw(op_cases(info))
+) -> tuple[list[Any], Any, dict[str, Any]]:
+    """(the other operands as arrays, the constant, params) for ``info``."""
+    inputs, params = draw(op_cases(info))
     if form == ARRAY_FORM:
         assume(np.ndim(inputs[position]) > 0)
     else:  # the same case with a 0-d operand in ``position``
-        inputs[position] = draw_values(info.inputs[position], (), rng, position, info.kinks)
+        kind, count = info.inputs[position], len(info.inputs)
+        inputs[position] = draw(input_values(kind, (), position, count, info.kinks))
         shapes = [np.shape(x) for x in inputs]
         if info.params is not None:
-            params = info.params(rng, shapes)
+            params = op_params(draw, info, shapes)
         if info.valid is not None:
             assume(info.valid(shapes, params))
+        assume(untied(info, inputs))
     constant = inputs.pop(position)
     if form == "python number":
         constant = constant.item()
     elif form == "numpy scalar":
         constant = constant[()]
-    return inputs, constant, params, rng
+    return inputs, constant, params
 
 
 def _with_constant(info: OpInfo, position: int, constant: Any, params: dict[str, Any]) -> Any:
@@ -86,7 +88,7 @@ def _is_float(x: np.ndarray) -> bool:
 @given(data=st.data())
 def test_forward_matches_numpy(name: str, position: int, form: str, data: Any) -> None:
     info = OPS[name]
-    others, constant, params, _ = data.draw(mixed_cases(info, position, form))
+    others, constant, params = data.draw(mixed_cases(info, position, form))
     expected = np.asarray(info.reference(*_inserted(others, position, constant), **params))
     tensors = [tg.Tensor(x, requires_grad=True) if _is_float(x) else x for x in others]
     out = _with_constant(info, position, constant, params)(*tensors)
@@ -101,9 +103,9 @@ def test_gradient_matches_central_differences(
     name: str, position: int, form: str, data: Any
 ) -> None:
     info = OPS[name]
-    others, constant, params, rng = data.draw(mixed_cases(info, position, form))
+    others, constant, params = data.draw(mixed_cases(info, position, form))
     function = _with_constant(info, position, constant, params)
-    grad_output = rng.standard_normal(np.shape(function(*others)))
+    grad_output = data.draw(upstream(np.shape(function(*others))))
     assert tg.gradcheck(function, others, grad_output=grad_output, atol=1e-7, rtol=1e-6)
 
 
@@ -113,13 +115,14 @@ def test_second_derivative_matches_differences_of_the_first(
     name: str, position: int, form: str, data: Any
 ) -> None:
     info = OPS[name]
-    others, constant, params, rng = data.draw(mixed_cases(info, position, form))
+    others, constant, params = data.draw(mixed_cases(info, position, form))
     function = _with_constant(info, position, constant, params)
-    grad_output = rng.standard_normal(np.shape(function(*others)))
-    # The tolerances of test_second_order.py, whose check tg.gradgradcheck also makes.
+    grad_output = data.draw(upstream(np.shape(function(*others))))
+    # The tolerances of test_second_order.py, whose check tg.gradgradcheck also makes; the
+    # seed is gradgradcheck's for its random directions.
     assert tg.gradgradcheck(
         function, others, grad_output=grad_output, atol=1e-6, rtol=1e-5,
-        seed=int(rng.integers(2**32)),
+        seed=data.draw(st.integers(0, 2**32 - 1)),
     )  # fmt: skip
 
 

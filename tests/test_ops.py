@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import op_cases
+from strategies import op_cases, upstream
 
 import tensorgrad as tg
 from tensorgrad.ops.registry import OPS
@@ -30,7 +30,7 @@ def _tensors(inputs: list, dtype=np.float64, requires_grad: bool = False) -> lis
 @given(data=st.data())
 def test_forward_matches_numpy(name: str, data: st.DataObject) -> None:
     info = OPS[name]
-    inputs, params, _ = data.draw(op_cases(info))
+    inputs, params = data.draw(op_cases(info))
     expected = info.reference(*inputs, **params)
     out = info.function(*_tensors(inputs), **params)
     assert isinstance(out, tg.Tensor)
@@ -43,9 +43,8 @@ def test_forward_matches_numpy(name: str, data: st.DataObject) -> None:
 @given(data=st.data())
 def test_gradient_matches_central_differences(name: str, data: st.DataObject) -> None:
     info = OPS[name]
-    inputs, params, rng = data.draw(op_cases(info))
-    out_shape = np.shape(info.reference(*inputs, **params))
-    grad_output = rng.standard_normal(out_shape)
+    inputs, params = data.draw(op_cases(info))
+    grad_output = data.draw(upstream(np.shape(info.reference(*inputs, **params))))
     assert tg.gradcheck(
         lambda *xs: info.function(*xs, **params),
         inputs,
@@ -59,7 +58,7 @@ def test_gradient_matches_central_differences(name: str, data: st.DataObject) ->
 @given(data=st.data())
 def test_float32_keeps_its_dtype(name: str, data: st.DataObject) -> None:
     info = OPS[name]
-    inputs, params, rng = data.draw(op_cases(info))
+    inputs, params = data.draw(op_cases(info))
     tensors = _tensors(inputs, np.float32, requires_grad=True)
     out = info.function(*tensors, **params)
     expected = info.reference(
@@ -68,7 +67,7 @@ def test_float32_keeps_its_dtype(name: str, data: st.DataObject) -> None:
     # NumPy's dtype (float32 unless the op itself casts, like astype to float64)
     assert out.dtype == np.asarray(expected).dtype
     np.testing.assert_allclose(out.data, expected, rtol=2e-5, atol=2e-5)
-    out.backward(rng.standard_normal(out.shape).astype(np.float32))
+    out.backward(data.draw(upstream(out.shape)).astype(np.float32))
     for t in tensors:
         if isinstance(t, tg.Tensor):
             assert t.grad is not None and t.grad.dtype == np.float32 and t.grad.shape == t.shape
@@ -78,7 +77,7 @@ def test_float32_keeps_its_dtype(name: str, data: st.DataObject) -> None:
 @given(data=st.data())
 def test_no_grad_gives_the_same_values_and_no_graph(name: str, data: st.DataObject) -> None:
     info = OPS[name]
-    inputs, params, _ = data.draw(op_cases(info))
+    inputs, params = data.draw(op_cases(info))
     with_graph = info.function(*_tensors(inputs, requires_grad=True), **params)
     with tg.no_grad():
         without = info.function(*_tensors(inputs, requires_grad=True), **params)

@@ -5,7 +5,8 @@ For every op in the registry (tensorgrad.ops.registry.OPS), the gradient of
 and so record a graph of their own), projected on one direction per float input, and
 that projection is differentiated again: a Hessian-vector product, compared with central
 differences of the first-order gradient. The inputs, the upstream gradient and the
-directions are drawn for the op by tests/strategies.py.
+directions are all drawn by hypothesis (tests/strategies.py), so a failure shrinks to
+small arrays.
 
 This is the one second-order check over the op table. test_derivatives.py tests
 ``tg.gradgradcheck`` itself, and test_mixed_operands.py runs it on every op with a
@@ -18,12 +19,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies import op_cases
+from strategies import op_cases, upstream
 
 import tensorgrad as tg
 from tensorgrad.ops.registry import OPS, OpInfo
+
+# Cases left out because an op's rule is known to be wrong there, each pinned down by a
+# strict xfail test below: once the rule is fixed, that test fails until its entry goes.
+KNOWN_WRONG = {
+    # Pow.backward guards 0 * inf at a = 0 with where(b == 0, 0, b a^(b-1)), which is flat
+    # in b at b = 0: d2(a^b)/da db there comes out 0 instead of 1/a.
+    "pow": lambda a, b: bool(np.any(b == 0)),
+}
 
 
 def _first_order(
@@ -49,9 +58,11 @@ def _is_float(x: Any) -> bool:
 @given(data=st.data())
 def test_second_derivative_matches_differences_of_the_first(name: str, data: Any) -> None:
     info = OPS[name]
-    inputs, params, rng = data.draw(op_cases(info))
-    grad_output = rng.standard_normal(np.shape(info.reference(*inputs, **params)))
-    directions = [rng.standard_normal(np.shape(x)) for x in inputs if _is_float(x)]
+    inputs, params = data.draw(op_cases(info))
+    if name in KNOWN_WRONG:
+        assume(not KNOWN_WRONG[name](*inputs))
+    grad_output = data.draw(upstream(np.shape(info.reference(*inputs, **params))))
+    directions = [data.draw(upstream(np.shape(x))) for x in inputs if _is_float(x)]
 
     def projected_gradient(*xs: Any) -> float:
         with tg.enable_grad():  # numerical_grad evaluates under no_grad
@@ -68,3 +79,12 @@ def test_second_derivative_matches_differences_of_the_first(name: str, data: Any
     analytic = tg.autograd.grad(sum(terms), leaves)
     for a, n in zip(analytic, numerical):
         np.testing.assert_allclose(a.data, n, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_WRONG['pow']: Pow.backward's b == 0 guard")
+def test_pow_mixed_second_derivative_at_a_zero_exponent() -> None:
+    a = tg.tensor(2.0, requires_grad=True)
+    b = tg.tensor(0.0, requires_grad=True)
+    (da,) = tg.autograd.grad(a**b, a, create_graph=True)  # b a^(b-1)
+    (da_db,) = tg.autograd.grad(da, b)  # a^(b-1) (1 + b log a) = 1/a at b = 0
+    assert da_db.item() == pytest.approx(0.5)
