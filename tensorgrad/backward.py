@@ -41,6 +41,7 @@ def _leaf_grad(tensor: Any, grad: Any, shared: Any) -> None:
         grad = grad.copy()
     tensor.grad = grad if tensor.grad is None else np.asarray(tensor.grad + grad)
 
+
 def _deliver(
     leaf: Any, grad: Any, shared: Any, captured: dict[int, int] | None, results: list[Any],
     create_graph: bool,
@@ -57,6 +58,7 @@ def _deliver(
                 results[index] = grad
     elif not create_graph:
         _leaf_grad(leaf, grad, shared)
+
 
 def run_backward(
     roots: Sequence[Any],
@@ -90,6 +92,7 @@ def run_backward(
         retain_graph = create_graph
     return _walk(roots, root_grads, retain_graph, create_graph, inputs)
 
+
 def _walk(
     roots: Sequence[Any],
     root_grads: Sequence[Any],
@@ -101,6 +104,7 @@ def _walk(
     that has made them (``Tensor.backward``)."""
     with _walk_lock:
         return _walk_in_turn(roots, root_grads, retain_graph, create_graph, inputs)
+
 
 def _walk_in_turn(
     roots: Sequence[Any],
@@ -261,6 +265,7 @@ def _walk_in_turn(
         return None
     return [results[captured[id(t._node or t)]] for t in inputs]  # type: ignore[index]
 
+
 def grad(
     outputs: Any,
     inputs: Any,
@@ -301,9 +306,7 @@ def grad(
             )
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, Tensor | np.ndarray) or not isinstance(
-        grad_outputs, Sequence
-    ):
+    elif isinstance(grad_outputs, Tensor | np.ndarray) or not isinstance(grad_outputs, Sequence):
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(
@@ -347,14 +350,14 @@ def grad(
         results.append(g if isinstance(g, Tensor) else Tensor(g))
     return tuple(results)
 
+
 def _as_tensors(value: Any, what: str) -> list[Any]:
     values = [value] if not isinstance(value, list | tuple) else list(value)
     for v in values:
         if not isinstance(v, Tensor):
-            raise TypeError(
-                f"autograd.grad: {what} must be tensors, got {type(v).__name__}"
-            )
+            raise TypeError(f"autograd.grad: {what} must be tensors, got {type(v).__name__}")
     return values
+
 
 def _nodes_leading_to(roots: Sequence[Any], captured: dict[int, int]) -> set[Node]:
     """The nodes behind ``roots`` from which a captured input can be reached: the only
@@ -376,21 +379,19 @@ def _nodes_leading_to(roots: Sequence[Any], captured: dict[int, int]) -> set[Nod
             continue
         stack.pop()
         leads[node] = id(node) in captured or any(
-            leads[p] if type(p) is Node else p is not None and id(p) in captured
-            for p in parents
+            leads[p] if type(p) is Node else p is not None and id(p) in captured for p in parents
         )
     return {node for node, reaches in leads.items() if reaches}
 
-def _leads_on(
-    parents: Sequence[Any], needed: set[Node] | None, captured: dict[int, int]
-) -> bool:
+
+def _leads_on(parents: Sequence[Any], needed: set[Node] | None, captured: dict[int, int]) -> bool:
     """Whether a captured input lies behind one of ``parents``: a captured leaf, or a node
     in ``needed``."""
     assert needed is not None  # there are captured inputs, so _nodes_leading_to ran
     return any(
-        p in needed if type(p) is Node else p is not None and id(p) in captured
-        for p in parents
+        p in needed if type(p) is Node else p is not None and id(p) in captured for p in parents
     )
+
 
 def _push(heap: Any, lane: Node | None, node: Node) -> list[tuple[int, Node]]:
     """Add ``node`` (and the lane's node, if any) to the heap, making it if needed."""
@@ -400,6 +401,7 @@ def _push(heap: Any, lane: Node | None, node: Node) -> list[tuple[int, Node]]:
         heappush(heap, (-lane._seq, lane))
     heappush(heap, (-node._seq, node))
     return heap
+
 
 def _check_roots(
     roots: Sequence[Any], grads: Sequence[Any], create_graph: bool, inputs: Any
@@ -420,6 +422,7 @@ def _check_roots(
                 f"backward: a gradient of shape {shape} was given for an output of "
                 f"shape {root.shape}; they must match"
             )
+
 
 def _call_rule_on_graph(node: Node, grad: Any, xp: Any) -> Sequence[Any]:
     """Run a rule on the saved tensors, so that what it computes is itself on a graph."""
@@ -443,6 +446,7 @@ def _call_rule_on_graph(node: Node, grad: Any, xp: Any) -> Sequence[Any]:
             node.out = out
     return tuple(g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads)
 
+
 def _constant(value: Any, dtype: np.dtype) -> Any:
     """An operand that is not a tensor, as a tensor off the graph, for a rule building one.
 
@@ -458,11 +462,14 @@ def _constant(value: Any, dtype: np.dtype) -> Any:
         return Tensor(value)
     return value
 
+
 def _quiet_numpy() -> Mapping[str, Any]:
     return np.seterr(divide="ignore", invalid="ignore", over="ignore")
 
+
 def _origin(node: Node) -> str:
     return getattr(node, "created_at", "<a line run before detect_anomaly was on>")
+
 
 def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, op: str) -> Any:
     """Reduce a gradient to its input's shape (undoing broadcasting) and cast it to its dtype."""
@@ -472,6 +479,7 @@ def _fit(grad: Any, shape: tuple[int, ...], dtype: np.dtype, op: str) -> Any:
         grad = grad.astype(dtype)
     return grad
 
+
 def _raise_no_rule(node: Node, parents: Sequence[Any], parent: Any) -> NoReturn:
     index = next(i for i, p in enumerate(parents) if p is parent)
     raise NotImplementedError(
@@ -479,11 +487,13 @@ def _raise_no_rule(node: Node, parents: Sequence[Any], parent: Any) -> NoReturn:
         "respect to it; pass that input as a constant (detach it or use a plain value)"
     )
 
+
 def _raise_arity(node: Node, grads: Sequence[Any]) -> NoReturn:
     raise RuntimeError(
         f"{node.name}: backward returned {len(grads)} gradients for {len(node.parents or ())} "
         "inputs; a rule must return one gradient (or None) per input"
     )
+
 
 def _raise_freed(node: Node) -> NoReturn:
     raise RuntimeError(

@@ -258,6 +258,7 @@ class Node:
     def __repr__(self) -> str:
         return f"<{self.spec.name}>"
 
+
 class _Spec:
     """What the engine reads of an op class, held by an object of this one class: reading
     a class attribute of whichever op a node belongs to is a generic lookup each time.
@@ -292,6 +293,7 @@ class _Spec:
         # backward when the op names something it keeps, or does not say what it keeps.
         declared = any("constants" in k.__dict__ or "__slots__" in k.__dict__ for k in below)
         self.clears = bool(names) or not declared
+
 
 class Function:
     """Base of every primitive op: its forward and its backward rule, side by side.
@@ -363,6 +365,7 @@ class Function:
         raise NotImplementedError(
             f"{ctx.name}: backward is not defined, so it is not differentiable"
         )
+
 
 def _make_apply(cls: type[Function], spec: _Spec) -> tuple[Any, Any]:
     """The ``apply`` of one op class, and ``_fast``, the same op for the package's own
@@ -506,6 +509,7 @@ def _make_apply(cls: type[Function], spec: _Spec) -> tuple[Any, Any]:
     fast.__qualname__ = f"{cls.__name__}._fast"
     return staticmethod(apply), staticmethod(fast)
 
+
 def _fixed_arity(forward: Any) -> int | None:
     """How many operands ``forward(ctx, ...)`` takes, if it takes exactly that many
     positional parameters and nothing else; else None."""
@@ -516,6 +520,7 @@ def _fixed_arity(forward: Any) -> int | None:
     if all(p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty for p in parameters):
         return len(parameters)
     return None
+
 
 def _operand(value: Any, other: Any) -> Any:
     """An operand that is not an array or a tensor, under tg.tensor's dtype policy.
@@ -530,12 +535,15 @@ def _operand(value: Any, other: Any) -> Any:
         return Tensor(value)._data
     return value
 
+
 def _is_array(value: Any) -> bool:
     return isinstance(value, (Tensor, np.ndarray, np.generic, list))
+
 
 def _raise_named(exc: Exception, op: Any, arrays: Sequence[Any]) -> NoReturn:
     named = _name_the_op(exc, op, arrays)
     raise named from (None if named is exc else exc)
+
 
 def _name_the_op(exc: Exception, op: Any, arrays: Sequence[Any]) -> Exception:
     """The error to raise for NumPy's ``exc``: the op, the input shapes and the usual fix.

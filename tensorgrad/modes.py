@@ -28,6 +28,7 @@ class _Modes(threading.local):
     grad = True
     anomaly = False
 
+
 _modes = _Modes()
 
 # The threads in a mode other than the default (grad on, anomaly off), by ident. The hot
@@ -57,6 +58,7 @@ def is_grad_enabled() -> bool:
     """
     return _modes.grad
 
+
 def _set_modes(grad: bool, anomaly: bool) -> None:
     """Set this thread's modes, and whether it is among the threads not in the default."""
     modes = _modes
@@ -68,6 +70,7 @@ def _set_modes(grad: bool, anomaly: bool) -> None:
     else:
         _unusual_threads.discard(get_ident())
 
+
 @contextmanager
 def _grad_mode(enabled: bool) -> Iterator[None]:
     previous = _modes.grad
@@ -76,6 +79,7 @@ def _grad_mode(enabled: bool) -> Iterator[None]:
         yield
     finally:
         _set_modes(previous, _modes.anomaly)
+
 
 def no_grad() -> Any:
     """Context manager under which operations record no graph (in this thread only).
@@ -91,6 +95,7 @@ def no_grad() -> Any:
     """
     return _grad_mode(False)
 
+
 def enable_grad() -> Any:
     """Context manager that re-enables graph recording, e.g. inside ``no_grad``.
 
@@ -102,6 +107,7 @@ def enable_grad() -> Any:
     True
     """
     return _grad_mode(True)
+
 
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
@@ -127,6 +133,7 @@ def detect_anomaly() -> Iterator[None]:
     finally:
         _set_modes(_modes.grad, previous)
 
+
 def _user_line() -> str:
     frame: types.FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR + os.sep):
@@ -134,6 +141,7 @@ def _user_line() -> str:
     if frame is None:
         return "<unknown>"
     return f'File "{frame.f_code.co_filename}", line {frame.f_lineno}, in {frame.f_code.co_name}'
+
 
 def _check_finite(value: Any, op: str, what: str, where: str) -> None:
     data = getattr(value, "_data", value)  # a tensor's array, or the array itself
@@ -145,6 +153,7 @@ def _check_finite(value: Any, op: str, what: str, where: str) -> None:
             f"{op}: {what} produced {kind} (detect_anomaly); the op was created at {where}. "
             "Check its inputs there, or use a stable formula (e.g. tg.log_softmax, tg.logsumexp)."
         )
+
 
 def record_edit(tensor: Any) -> None:
     """Note an in-place edit of ``tensor``, so ops that saved it refuse to backward.
@@ -165,11 +174,13 @@ def record_edit(tensor: Any) -> None:
     if base is not None:
         record_edit(base)
 
+
 def version(tensor: Any) -> int:
     """The stamp of the last in-place edit of ``tensor`` or of the memory it shares."""
     base = getattr(tensor, "_base", None)
     own = getattr(tensor, "_version", 0)
     return own if base is None else max(own, getattr(base, "_version", 0))
+
 
 def _raise_modified(op: str, what: str) -> NoReturn:
     raise RuntimeError(
