@@ -1,4 +1,5 @@
-"""The backward engine: accumulation, graph lifetime, grad mode, versions, anomalies, where."""
+"""The backward engine: accumulation, graph lifetime, grad mode, versions, anomalies, where,
+defining an op, and run_backward's roots and inputs."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 import tensorgrad as tg
-from tensorgrad.autograd import Function, _Spec
+from tensorgrad.autograd import Function, _Spec, run_backward
 
 THIS_FILE = os.path.basename(__file__)
 
@@ -223,6 +224,17 @@ def test_backward_through_freed_shared_subgraph_raises():
         (h * 2.0).sum().backward()
 
 
+def test_a_detached_tensor_does_not_keep_the_graph_alive() -> None:
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    t = w.exp()
+    saved = weakref.ref(t.data)  # exp saves its output: the graph holds this array
+    detached = (t * w).detach()
+    del t
+    gc.collect()
+    assert saved() is None
+    np.testing.assert_allclose(detached.data, np.exp([1.0, 2.0]) * [1.0, 2.0])
+
+
 # --- grad mode --------------------------------------------------------------------------
 
 
@@ -395,6 +407,82 @@ def test_parameter_update_through_data_on_leaf():
     assert p.requires_grad
 
 
+def test_editing_where_condition_or_index_after_the_forward_changes_nothing() -> None:
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    mask = tg.tensor([True, False, True])
+    y = tg.where(mask, x, 0.0).sum()
+    mask[:] = False
+    y.backward()
+    assert x.grad.tolist() == [1.0, 0.0, 1.0]
+    x.grad = None
+    index = tg.tensor([0, 0])
+    y = x[index].sum()
+    index[:] = 2
+    y.backward()
+    assert x.grad.tolist() == [2.0, 0.0, 0.0]
+
+
+def test_a_copy_made_by_fancy_indexing_is_not_a_view() -> None:
+    x = tg.tensor(np.arange(6.0).reshape(2, 3))
+    w = tg.tensor(np.ones((2, 2)), requires_grad=True)
+    y = (w * x[:, [0, 1]]).sum()
+    x[1, 2] = 5.0  # x changes, but the product saved a copy
+    y.backward()
+    np.testing.assert_array_equal(w.grad, [[0.0, 1.0], [3.0, 4.0]])
+
+
+def test_an_edit_through_a_detached_tensor_is_seen_by_the_op_that_saved_the_memory() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()  # saves its output
+    z = y + 1  # keeps exp's node, not the tensor y
+    detached = y.detach()
+    del y
+    detached += 1
+    with pytest.raises(RuntimeError, match="exp: its output"):
+        z.sum().backward()
+
+
+ALIAS_EDITS = {
+    "detach_iadd": lambda x: x.detach().__iadd__(1.0),
+    "detach_setitem": lambda x: x.detach().__setitem__(0, 10.0),
+    "view_under_no_grad": lambda x: _under_no_grad(lambda: x.reshape(-1).__iadd__(1.0)),
+    "slice_view": lambda x: _under_no_grad(lambda: x[:1].__imul__(0.0)),
+}
+
+
+def _under_no_grad(edit):
+    with tg.no_grad():
+        edit()
+
+
+@pytest.mark.parametrize("name", sorted(ALIAS_EDITS))
+def test_an_edit_through_an_alias_is_caught_by_the_version_counter(name: str) -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    ALIAS_EDITS[name](x)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+def test_an_edit_of_a_view_of_a_saved_constant_is_caught() -> None:
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([3.0, 4.0])
+    y = (w * c).sum()
+    c[:] += 1.0
+    with pytest.raises(RuntimeError, match="mul"):
+        y.backward()
+
+
+def test_an_edit_of_a_saved_output_through_detach_is_caught() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    e = tg.exp(x)
+    y = e.sum()
+    d = e.detach()
+    d *= 0.0
+    with pytest.raises(RuntimeError, match="exp"):
+        y.backward()
+
+
 # --- detect_anomaly ---------------------------------------------------------------------
 
 
@@ -465,6 +553,12 @@ def test_detect_anomaly_passes_finite_computations():
         (tg.log(x) * tg.sqrt(x)).sum().backward()
     expected = np.sqrt(x.data) / x.data + np.log(x.data) / (2 * np.sqrt(x.data))
     np.testing.assert_allclose(x.grad, expected)
+
+
+def test_detect_anomaly_sees_an_infinite_gradient_of_a_0d_tensor() -> None:
+    x = tg.tensor(0.0, requires_grad=True)
+    with tg.detect_anomaly(), pytest.raises(FloatingPointError, match="sqrt"):
+        tg.sqrt(x).backward()
 
 
 # --- the where NaN policy ---------------------------------------------------------------
@@ -550,6 +644,49 @@ def test_where_exp_overflow_times_x_gradient_is_finite():
     grad = _where_grad(lambda x: tg.where(x < 100, tg.exp(x) * x, 0), points)
     assert np.isfinite(grad).all(), grad
     np.testing.assert_allclose(grad, [0.0, 2 * np.e])
+
+
+def test_where_over_a_matrix_product_lets_no_nan_through() -> None:
+    x = tg.tensor([[0.0, 1.0], [2.0, 3.0]], requires_grad=True)  # log(0) = -inf in row 0
+    w = tg.tensor([[1.0], [2.0]], requires_grad=True)
+    keep = np.array([[False], [True]])
+    tg.where(keep, tg.log(x) @ w, 0.0).sum().backward()
+    assert np.isfinite(w.grad).all() and np.isfinite(x.grad).all()
+    np.testing.assert_allclose(w.grad, np.log([[2.0], [3.0]]))
+    np.testing.assert_allclose(x.grad, [[0.0, 0.0], [1 / 2, 2 / 3]])
+
+
+UNSELECTED_BRANCHES = {
+    "sin": lambda r: tg.sin(r),
+    "cos": lambda r: tg.cos(r),
+    "tanh": lambda r: tg.tanh(r),
+    "sigmoid": lambda r: tg.sigmoid(r),
+    "softplus": lambda r: tg.softplus(r),
+    "abs": lambda r: tg.abs(r),
+    "square": lambda r: r * r,
+    "max": lambda r: tg.max(tg.stack([r, r]), axis=0),
+    "log_softmax": lambda r: tg.log_softmax(tg.stack([r, r], axis=-1), axis=-1)[..., 0],
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNSELECTED_BRANCHES))
+def test_where_lets_no_nan_through_any_op_of_the_unselected_branch(name: str) -> None:
+    x = tg.tensor([-1.0, 0.0, 4.0], requires_grad=True)
+    branch = UNSELECTED_BRANCHES[name](tg.sqrt(x))  # NaN at -1, and sqrt' is inf at 0
+    tg.where(x > 0, branch, 0.0).sum().backward()
+    assert np.isfinite(x.grad).all(), x.grad
+    assert x.grad[0] == 0 and x.grad[1] == 0
+    expected = tg.numerical_grad(lambda t: UNSELECTED_BRANCHES[name](tg.sqrt(t)).sum(), [[4.0]])
+    np.testing.assert_allclose(x.grad[2], expected[0][0], rtol=1e-6)
+
+
+def test_where_guard_does_not_zero_real_gradients_of_other_rows() -> None:
+    """A NaN row must not make the guard zero entries of healthy rows (log_softmax)."""
+    logits = tg.tensor([[np.nan, 0.0], [1.0, 2.0]], requires_grad=True)
+    picked = tg.log_softmax(logits, axis=1)[:, 0]
+    tg.where(np.array([False, True]), picked, 0.0).sum().backward()
+    p = np.exp([1.0, 2.0]) / np.exp([1.0, 2.0]).sum()
+    np.testing.assert_allclose(logits.grad, [[0.0, 0.0], [1 - p[0], -p[1]]])
 
 
 # --- dtypes, aliasing, broadcasting -----------------------------------------------------
@@ -707,3 +844,70 @@ def test_what_an_op_keeps_on_ctx_is_released_even_if_undeclared(op: type[Functio
     gc.collect()
     assert kept() is None, "a constant kept on ctx outlived the backward"
     np.testing.assert_array_equal(x.grad, [2.0, 2.0] if op is _Scale else [1.0, 0.0])
+
+
+def test_a_rule_without_a_gradient_for_an_input_that_needs_one_fails_loudly() -> None:
+    class Scale(Function):
+        """x * k with no rule for k."""
+
+        def forward(ctx, x, k):
+            return x * k
+
+        def backward(ctx, grad, xp):
+            return grad, None
+
+    k = tg.tensor(2.0, requires_grad=True)
+    out = Scale.apply(tg.tensor([1.0]), k).sum()
+    with pytest.raises(NotImplementedError, match="scale: input 1 requires a gradient"):
+        out.backward()
+
+
+# --- run_backward: roots, inputs and create_graph -----------------------------------------
+
+
+def test_roots_are_checked() -> None:
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(ValueError, match="shape"):
+        run_backward([x * 2], [np.ones((3, 3))])
+    with pytest.raises(ValueError, match="2 gradients"):
+        run_backward([x * 2], [np.ones(3), np.ones(3)])
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        run_backward([tg.tensor([1.0])], [np.ones(1)])
+
+
+def test_create_graph_without_inputs_is_refused() -> None:
+    x = tg.tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match="create_graph=True needs inputs"):
+        run_backward([x * x], [np.ones(1)], create_graph=True)
+
+
+def test_a_repeated_input_gets_its_gradient_each_time() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    first, second, third = run_backward([(h * x).sum()], [np.ones(())], inputs=[x, h, x])
+    np.testing.assert_allclose(first, 6 * x.data)
+    np.testing.assert_allclose(third, 6 * x.data)
+    np.testing.assert_allclose(second, x.data)
+
+
+def test_results_never_share_memory() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    z = tg.tensor([3.0, 4.0], requires_grad=True)
+    seed = np.ones(2)
+    gx, gz = run_backward([x + z], [seed], inputs=[x, z])
+    assert not np.shares_memory(gx, gz) and not np.shares_memory(gx, seed)
+
+
+def test_second_derivatives_are_not_cut_by_the_guard() -> None:
+    """f = sqrt(x) (x - 1): f''(1) = 1, even though f'' is infinite at the other entry."""
+    x = tg.tensor([1.0, 0.0], requires_grad=True)
+    (g,) = run_backward([(tg.sqrt(x) * (x - 1)).sum()], [np.ones(())], True, True, [x])
+    (h,) = run_backward([g.sum()], [np.ones(())], inputs=[x])
+    assert h[0] == pytest.approx(1.0)
+
+
+def test_second_order_with_list_operands() -> None:
+    x = tg.tensor([2.0, 3.0], requires_grad=True)
+    (g,) = run_backward([(x ** [2.0, 3.0]).sum()], [np.ones(())], True, True, [x])
+    (h,) = run_backward([g.sum()], [np.ones(())], inputs=[x])
+    np.testing.assert_allclose(h, [2.0, 6.0 * 3.0])  # d2/dx2 x^2 = 2, x^3 = 6x

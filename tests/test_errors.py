@@ -121,6 +121,33 @@ def test_item_of_many_elements():
     assert "item" in message and _has_shape(message, (3,))
 
 
+def test_error_messages_list_input_shapes_only_and_say_what_to_do() -> None:
+    with pytest.raises(ValueError) as info:
+        tg.ones((2, 3)).reshape(4, 2)
+    message = str(info.value)
+    assert message.startswith("reshape:") and "input shapes (2, 3))" in message
+    assert "-1" in message  # the hint
+    with pytest.raises(IndexError, match=r"getitem: .*\[-n, n\)"):
+        tg.ones((2, 3))[5]
+
+
+def test_axis_bounds_empty_means_and_truth_values_are_errors_naming_the_function() -> None:
+    with pytest.raises(IndexError, match="swapaxes"):
+        tg.swapaxes(tg.zeros((2, 3)), 0, 5)
+    with pytest.raises(IndexError, match="flatten"):
+        tg.flatten(tg.zeros((2, 3, 4)), 5)
+    with pytest.raises(ValueError, match="flatten: start_axis 2 comes after"):
+        tg.flatten(tg.zeros((2, 3, 4)), 2, 0)
+    with pytest.raises(ValueError, match="mean: no elements"):
+        tg.mean(tg.zeros(0))
+    with pytest.raises(ValueError, match="clip: lo must not exceed hi"):
+        tg.clip(tg.zeros(2), 1.0, 0.0)
+    with pytest.raises(ValueError, match="no single truth value"):
+        bool(tg.zeros(2))
+    with pytest.raises(TypeError, match="len: a 0-d tensor"):
+        len(tg.tensor(1.0))
+
+
 # --- axes and indices ---------------------------------------------------------------------
 
 
@@ -176,6 +203,12 @@ def test_too_many_indices():
     assert "getitem" in message
 
 
+def test_a_mask_of_the_wrong_shape_is_an_index_error() -> None:
+    x = tg.tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(IndexError, match="getitem"):
+        x[np.array([True])]
+
+
 # --- dtypes and types ---------------------------------------------------------------------
 
 
@@ -225,6 +258,34 @@ def test_from_numpy_rejects_non_array():
 def test_operand_of_wrong_type():
     message = _raises(TypeError, lambda: tg.ones(2, requires_grad=True) + "a")
     assert "add" in message
+
+
+def test_complex_tensors_cannot_require_grad() -> None:
+    with pytest.raises(TypeError, match="floating-point"):
+        tg.tensor([1 + 1j], requires_grad=True)
+
+
+def test_pad_refuses_a_constant_that_requires_grad() -> None:
+    with pytest.raises(TypeError, match="pad: constant_values"):
+        tg.pad(tg.ones(2), 1, constant_values=tg.tensor(1.0, requires_grad=True))
+
+
+def test_in_place_operator_errors_name_the_operator() -> None:
+    t = tg.tensor([1, 2])
+    with pytest.raises(TypeError, match="__itruediv__"):
+        t /= 2
+    with pytest.raises(TypeError, match="__iadd__"):
+        t += "a"
+
+
+def test_numpy_refusals_come_back_naming_the_op() -> None:
+    x = tg.tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match="add"):
+        x + "a"
+    with pytest.raises(TypeError, match="matmul"):
+        x @ "a"
+    with pytest.raises(IndexError, match="__setitem__"):
+        tg.tensor([1.0])[5] = 1.0
 
 
 # --- graph misuse -------------------------------------------------------------------------

@@ -112,6 +112,13 @@ def test_numerical_grad_with_grad_output_projection():
     np.testing.assert_allclose(g, 2 * values * projection, rtol=1e-7, atol=1e-8)
 
 
+def test_numerical_grad_perturbs_non_contiguous_inputs() -> None:
+    a = np.random.default_rng(0).standard_normal((3, 4)).T
+    (g,) = tg.numerical_grad(lambda t: (t**3).sum(), [a])
+    np.testing.assert_allclose(g, 3 * a**2, rtol=1e-6)
+    assert tg.gradcheck(lambda t: (t**3).sum(), [a])
+
+
 # --- gradcheck passes on correct functions ------------------------------------------------
 
 

@@ -2,7 +2,8 @@
 
 The registry (tensorgrad.ops.registry.OPS) drives these tests: an op added there is
 tested here with inputs inside its domain, shapes from mutually_broadcastable_shapes
-(scalars, size-1 axes, missing leading axes) and a random upstream gradient.
+(scalars, size-1 axes, missing leading axes) and a random upstream gradient. The last
+tests pin down, at chosen points, gradients of operands that are usually constants.
 """
 
 from __future__ import annotations
@@ -83,3 +84,22 @@ def test_no_grad_gives_the_same_values_and_no_graph(name: str, data: st.DataObje
         without = info.function(*_tensors(inputs, requires_grad=True), **params)
     assert with_graph.requires_grad and not without.requires_grad and without.grad_fn is None
     np.testing.assert_array_equal(with_graph.data, without.data)
+
+
+# --- a bound or a slope given as a tensor gets its gradient -------------------------------
+
+
+def test_clip_bounds_that_are_tensors_get_their_gradient() -> None:
+    x = tg.tensor([-3.0, 0.5, 3.0], requires_grad=True)
+    lo = tg.tensor(-1.0, requires_grad=True)
+    hi = tg.tensor(1.0, requires_grad=True)
+    tg.clip(x, lo, hi).sum().backward()
+    assert (x.grad.tolist(), lo.grad.item(), hi.grad.item()) == ([0.0, 1.0, 0.0], 1.0, 1.0)
+
+
+def test_leaky_relu_slope_that_is_a_tensor_gets_its_gradient() -> None:
+    x = tg.tensor([-2.0, 3.0], requires_grad=True)
+    slope = tg.tensor(0.1, requires_grad=True)
+    tg.leaky_relu(x, slope).sum().backward()
+    assert slope.grad.item() == -2.0
+    np.testing.assert_allclose(x.grad, [0.1, 1.0])

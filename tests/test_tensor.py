@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -122,6 +124,10 @@ def test_from_numpy_shares_memory():
     assert tg.from_numpy(np.array([1, 2], dtype=np.int16)).dtype == np.int16
 
 
+def test_arange_takes_the_step_by_keyword():
+    assert tg.arange(5, step=2).tolist() == [0, 2, 4]
+
+
 # --- dtype policy -------------------------------------------------------------------------
 
 
@@ -211,6 +217,25 @@ def test_numpy_promotion_otherwise():
     assert (i32 + 1).dtype == np.int32
 
 
+def test_a_python_float_given_alone_takes_the_default_dtype() -> None:
+    tg.set_default_dtype(np.float32)
+    try:
+        assert tg.exp(1.0).dtype == np.float32
+        assert tg.sum([1.0, 2.0]).dtype == np.float32
+    finally:
+        tg.set_default_dtype(np.float64)
+
+
+def test_python_numbers_alone_take_the_default_dtype() -> None:
+    tg.set_default_dtype(np.float32)
+    try:
+        assert tg.add(1.0, 2.0).dtype == tg.mul(2, 3.0).dtype == np.float32
+        assert tg.add(1, 2).dtype == np.int64
+        assert tg.clip(2.0, 0.0, 1.0).dtype == tg.where(True, 1.0, 2.0).dtype == np.float32
+    finally:
+        tg.set_default_dtype(np.float64)
+
+
 # --- attributes -------------------------------------------------------------------------
 
 
@@ -247,6 +272,12 @@ def test_requires_grad_setter_on_leaf():
     x.requires_grad = True
     (x * 3).sum().backward()
     np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+
+
+def test_changing_the_shape_of_a_parameter_through_data_is_refused() -> None:
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"shape \(5,\)"):
+        x.data = np.zeros(5)
 
 
 # --- methods ------------------------------------------------------------------------------
@@ -292,6 +323,16 @@ def test_zero_grad_sets_none():
     assert x.grad is not None
     x.zero_grad()
     assert x.grad is None
+
+
+def test_deepcopy_of_a_leaf_copies_and_of_a_node_is_refused() -> None:
+    x = tg.tensor([1.0], requires_grad=True)
+    x.grad = np.array([2.0])
+    clone = copy.deepcopy(x)
+    assert clone.requires_grad and clone.grad.tolist() == [2.0]
+    assert not np.shares_memory(clone.data, x.data)
+    with pytest.raises(RuntimeError, match="deepcopy"):
+        copy.deepcopy(x * 2)
 
 
 # --- the NumPy interface ------------------------------------------------------------------
@@ -528,6 +569,17 @@ def test_ops_match_numpy_values():
     np.testing.assert_allclose(tg.minimum(x, 0.3).data, np.minimum(VALUES, 0.3))
 
 
+def test_every_op_is_a_method_too() -> None:
+    x = tg.tensor([[1.0, 2.0]])
+    for name in [
+        "softmax", "log_softmax", "expand_dims", "add", "sub", "mul", "div", "pow", "neg",
+        "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
+    ]:  # fmt: skip
+        assert callable(getattr(x, name)), name
+    assert x.expand_dims(0).shape == (1, 1, 2)
+    np.testing.assert_allclose(x.softmax().data, tg.softmax(x).data)
+
+
 # --- NumPy meanings -----------------------------------------------------------------------
 
 
@@ -614,3 +666,34 @@ def test_numpy_scalar_op_tensor_returns_tensor():
     assert isinstance(out, tg.Tensor)
     out.sum().backward()
     np.testing.assert_array_equal(t.grad, [3.0, 3.0])
+
+
+def test_transpose_with_negative_axes_has_the_right_gradient() -> None:
+    x = tg.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    weights = np.arange(24.0).reshape(4, 2, 3)
+    (tg.transpose(x, (-1, 0, 1)) * weights).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.transpose(weights, (1, 2, 0)))
+    assert tg.gradcheck(
+        lambda t: t.transpose(-1, 0, 1), [np.random.default_rng(0).random((2, 3, 4))]
+    )
+
+
+def test_lists_are_arrays_not_python_sequences() -> None:
+    assert tg.add([1.0, 2.0], [3.0, 4.0]).tolist() == [4.0, 6.0]
+    assert tg.mul([1.0, 2.0], 3).tolist() == [3.0, 6.0]
+    assert tg.sub([1.0], [3.0]).tolist() == [-2.0]
+    assert tg.neg([1.0, 2.0]).tolist() == [-1.0, -2.0]
+    assert (tg.tensor([1.0, 2.0]) + [1.0, 1.0]).tolist() == [2.0, 3.0]
+
+
+def test_min_of_unsigned_and_bool_tensors() -> None:
+    assert tg.tensor(np.array([0, 5], np.uint8)).min().item() == 0
+    assert tg.tensor(np.array([True, False])).min().item() is False
+
+
+def test_numpy_compatible_edges() -> None:
+    assert tg.pad(tg.tensor(3.0), 1).item() == 3.0  # numpy.pad leaves a 0-d array alone
+    assert [p.shape for p in tg.split(tg.zeros(0), 2)] == [(0,), (0,)]
+    joined = tg.concatenate([tg.ones((2, 2)), tg.zeros(3)], axis=None)
+    assert joined.tolist() == [1.0] * 4 + [0.0] * 3
+    assert tg.broadcast_to(tg.tensor(1.0), 3).shape == (3,)
