@@ -1,18 +1,16 @@
 """Helpers shared by the test_nn_*.py files: the dtypes tested and their tolerances,
-seeds and seeded generators, NumPy's sigmoid, and a small model whose parameter order is
-pinned down by the module and state_dict tests."""
+seeded generators, NumPy's sigmoid, and a small model whose parameter order is pinned down
+by the module and state_dict tests."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
 
 from tensorgrad import nn
 
 DTYPES = [np.float64, np.float32]
-SEEDS = st.integers(0, 2**32 - 1)
 
 
 def tolerance(dtype: Any) -> dict[str, float]:

@@ -1,10 +1,10 @@
 """Derivatives as functions: autograd.grad, tg.grad / value_and_grad, hvp, jvp, jacobian,
 hessian and gradgradcheck.
 
-The losses' second derivatives are checked with ``tg.gradgradcheck`` (every op's in
-test_second_order.py). Closed forms pin down third derivatives, Hessians and Jacobians;
-the rest pins down autograd.grad's contract: what it returns, what it walks, what it
-frees and what it leaves alone.
+Closed forms pin down third derivatives, Hessians and Jacobians; the rest pins down
+autograd.grad's contract: what it returns, what it walks, what it frees and what it
+leaves alone. Every op's second derivatives are checked in test_second_order.py, the
+losses' in test_nn_losses.py.
 """
 
 from __future__ import annotations
@@ -15,75 +15,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import tensorgrad as tg
 from tensorgrad import autograd
 from tensorgrad.autograd import Function
 
 F = tg.nn.functional
-REDUCTIONS = ("mean", "sum", "none")
 
 
 def _shares_memory(a: Any, b: Any) -> bool:
     return np.shares_memory(np.asarray(a), np.asarray(b))
-
-
-# --- the losses, twice differentiated --------------------------------------------------------
-
-
-def _logits_shape(draw: st.DrawFn) -> tuple[int, ...]:
-    classes = draw(st.integers(1, 5))
-    if draw(st.booleans()):
-        return (classes,)  # one sample
-    return (draw(st.integers(1, 4)), classes)
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-@st.composite
-def loss_cases(draw: st.DrawFn, loss: str) -> list[Any]:
-    """The loss's inputs: (prediction, target) as NumPy arrays, float64 or int labels."""
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    if loss in ("mse_loss", "binary_cross_entropy_with_logits"):
-        shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, max_side=4))
-        target = rng.uniform(-2, 2, shape) if loss == "mse_loss" else rng.uniform(0, 1, shape)
-        return [rng.uniform(-3, 3, shape), target]
-    shape = _logits_shape(draw)
-    logits = rng.uniform(-3, 3, shape)
-    labels = rng.integers(0, shape[-1], shape[:-1])
-    if loss == "cross_entropy_labels":
-        return [logits, labels]
-    if loss == "cross_entropy_probabilities":
-        return [logits, _softmax(rng.uniform(-2, 2, shape))]
-    assert loss == "nll_loss"
-    return [np.log(_softmax(logits)), labels]
-
-
-LOSSES = {
-    "mse_loss": F.mse_loss,
-    "binary_cross_entropy_with_logits": F.binary_cross_entropy_with_logits,
-    "cross_entropy_labels": F.cross_entropy,
-    "cross_entropy_probabilities": F.cross_entropy,
-    "nll_loss": F.nll_loss,
-}
-
-
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("loss", sorted(LOSSES))
-@given(data=st.data())
-def test_losses_pass_gradgradcheck(loss: str, reduction: str, data: st.DataObject) -> None:
-    # Float targets are differentiated too (mixed second derivatives); int labels are not.
-    inputs = data.draw(loss_cases(loss))
-    function = LOSSES[loss]
-    assert tg.gradgradcheck(
-        lambda x, t: function(x, t, reduction=reduction), inputs, atol=1e-6, rtol=1e-5
-    )
 
 
 # --- closed forms ----------------------------------------------------------------------------

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from nn_helpers import DTYPES, SEEDS, np_sigmoid, rng_for, tolerance
+from nn_helpers import DTYPES, np_sigmoid, rng_for, tolerance
+from strategies import input_values, upstream
 
 import tensorgrad as tg
 import tensorgrad.nn.functional as F
@@ -78,14 +79,14 @@ def test_linear_backward_gives_the_matrix_calculus_gradients(dtype: Any):
     in_features=st.integers(1, 4),
     out_features=st.integers(1, 4),
     bias=st.booleans(),
-    seed=SEEDS,
+    data=st.data(),
 )
-def test_linear_gradients_pass_gradcheck(batch, in_features, out_features, bias, seed):
-    rng = rng_for(seed)
-    layer = nn.Linear(in_features, out_features, bias=bias, rng=rng)
-    inputs = [rng.normal(size=(batch, in_features)), layer.weight.data.copy()]
+def test_linear_gradients_pass_gradcheck(batch, in_features, out_features, bias, data):
+    layer = nn.Linear(in_features, out_features, bias=bias, rng=0)
+    shapes = [(batch, in_features), (in_features, out_features)]
     if bias:
-        inputs.append(rng.normal(size=out_features))
+        shapes.append((out_features,))
+    inputs = [data.draw(input_values("real", shape)) for shape in shapes]
 
     # gradcheck hands in its own (float64) tensors and the layer's forward reads them:
     # unregister the parameters first, since a plain tensor may not replace a Parameter.
@@ -99,7 +100,7 @@ def test_linear_gradients_pass_gradcheck(batch, in_features, out_features, bias,
             layer.bias = rest[0]
         return layer(x)
 
-    grad_output = rng.standard_normal((batch, out_features))
+    grad_output = data.draw(upstream((batch, out_features)))
     assert tg.gradcheck(f, inputs, grad_output=grad_output, atol=1e-7, rtol=1e-6)
 
 

@@ -5,7 +5,7 @@ Values are checked against NumPy formulas for every reduction, in float64 and fl
 stability at logits of size 1e4 exactly; gradients against central differences
 (``tg.gradcheck``, with a random upstream gradient) and second derivatives as
 Hessian-vector products against central differences of the gradient
-(``tg.gradgradcheck``), on shapes drawn by hypothesis; then the errors.
+(``tg.gradgradcheck``), on inputs drawn by hypothesis; then the errors.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from nn_helpers import DTYPES, SEEDS, np_sigmoid, rng_for, tolerance
+from nn_helpers import DTYPES, np_sigmoid, rng_for, tolerance
+from strategies import input_values, upstream
 
 import tensorgrad as tg
 import tensorgrad.nn.functional as F
@@ -342,28 +343,43 @@ def test_bce_with_logits_is_exact_for_logits_of_size_1e4(reduction: str, dtype: 
 
 
 # =====================================================================================
-# Losses: gradients and second derivatives on hypothesis-drawn shapes
+# Losses: gradients and second derivatives on hypothesis-drawn inputs
 # =====================================================================================
 
 
 @st.composite
-def classification(draw: st.DrawFn) -> tuple[tuple[int, ...], np.random.Generator]:
-    """(logits shape: (N, C) or (C,), generator)."""
+def classification(draw: st.DrawFn) -> tuple[int, ...]:
+    """A logits shape: (N, C) or (C,)."""
     classes = draw(st.integers(1, 5))
     batched = draw(st.booleans())
-    shape = (draw(st.integers(1, 4)), classes) if batched else (classes,)
-    return shape, rng_for(draw(SEEDS))
+    return (draw(st.integers(1, 4)), classes) if batched else (classes,)
 
 
 @st.composite
-def elementwise(draw: st.DrawFn) -> tuple[tuple[int, ...], np.random.Generator]:
-    shape = draw(hnp.array_shapes(min_dims=0, max_dims=3, max_side=4))
-    return shape, rng_for(draw(SEEDS))
+def elementwise(draw: st.DrawFn) -> tuple[int, ...]:
+    return draw(hnp.array_shapes(min_dims=0, max_dims=3, max_side=4))
 
 
-def loss_problem(kind: str, shape: tuple[int, ...], rng: np.random.Generator, reduction: str):
-    """(function of the differentiable inputs, those inputs, upstream gradient)."""
-    x, target = loss_case(kind, shape, rng)
+@st.composite
+def loss_inputs(draw: st.DrawFn, kind: str, shape: tuple[int, ...]) -> tuple[np.ndarray, Any]:
+    """(input, target) for the loss ``kind``, inputs of ``shape``: "real" values (as the op
+    registry's, tests/strategies.py) for predictions and logits; a target in [0, 1] for
+    bce, rows of positive weights that sum to 1 for ce_probs, labels in [0, C)."""
+    x = draw(input_values("real", shape))
+    if kind == "mse":
+        return x, draw(input_values("real", shape))
+    if kind == "bce":
+        return x, draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 1), fill=st.nothing()))
+    if kind == "ce_probs":
+        weights = draw(input_values("positive", shape))
+        return x, weights / weights.sum(axis=-1, keepdims=True)
+    labels = st.integers(0, shape[-1] - 1)
+    return x, draw(hnp.arrays(np.int64, shape[:-1], elements=labels, fill=st.nothing()))
+
+
+def loss_problem(data: st.DataObject, kind: str, shape: tuple[int, ...], reduction: str):
+    """(function of the differentiable inputs, those inputs, upstream gradient), drawn."""
+    x, target = data.draw(loss_inputs(kind, shape))
     function = FUNCTIONS[LOSS_KINDS[kind][0]][0]
     if kind in ("ce_labels", "nll"):  # integer labels are not differentiable
         inputs = [x]
@@ -378,7 +394,7 @@ def loss_problem(kind: str, shape: tuple[int, ...], rng: np.random.Generator, re
             return function(x, t, reduction=reduction)
 
     out_shape = np.shape(loss_formula(kind, x, target)) if reduction == "none" else ()
-    return f, inputs, rng.standard_normal(out_shape)
+    return f, inputs, data.draw(upstream(out_shape))
 
 
 GRAD_KINDS = [("mse", elementwise), ("bce", elementwise)] + [
@@ -390,8 +406,7 @@ GRAD_KINDS = [("mse", elementwise), ("bce", elementwise)] + [
 @pytest.mark.parametrize("kind, shapes", GRAD_KINDS, ids=lambda v: getattr(v, "__name__", v))
 @given(data=st.data())
 def test_loss_gradients_pass_gradcheck(kind, shapes, reduction, data):
-    shape, rng = data.draw(shapes())
-    f, inputs, grad_output = loss_problem(kind, shape, rng, reduction)
+    f, inputs, grad_output = loss_problem(data, kind, data.draw(shapes()), reduction)
     assert tg.gradcheck(f, inputs, grad_output=grad_output, atol=1e-7, rtol=1e-6)
 
 
@@ -399,8 +414,8 @@ def test_loss_gradients_pass_gradcheck(kind, shapes, reduction, data):
 @pytest.mark.parametrize("kind, shapes", GRAD_KINDS, ids=lambda v: getattr(v, "__name__", v))
 @given(data=st.data())
 def test_loss_second_derivatives_pass_gradgradcheck(kind, shapes, reduction, data):
-    shape, rng = data.draw(shapes())
-    f, inputs, grad_output = loss_problem(kind, shape, rng, reduction)
+    # Float targets are differentiated too (mixed second derivatives); int labels are not.
+    f, inputs, grad_output = loss_problem(data, kind, data.draw(shapes()), reduction)
     assert tg.gradgradcheck(f, inputs, grad_output=grad_output, atol=1e-6, rtol=1e-5)
 
 
