@@ -19,20 +19,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 from strategies import op_cases, upstream
 
 import tensorgrad as tg
 from tensorgrad.ops.registry import OPS, OpInfo
-
-# Cases left out because an op's rule is known to be wrong there, each pinned down by a
-# strict xfail test below: once the rule is fixed, that test fails until its entry goes.
-KNOWN_WRONG = {
-    # Pow.backward guards 0 * inf at a = 0 with where(b == 0, 0, b a^(b-1)), which is flat
-    # in b at b = 0: d2(a^b)/da db there comes out 0 instead of 1/a.
-    "pow": lambda a, b: bool(np.any(b == 0)),
-}
 
 
 def _first_order(
@@ -59,8 +51,6 @@ def _is_float(x: Any) -> bool:
 def test_second_derivative_matches_differences_of_the_first(name: str, data: Any) -> None:
     info = OPS[name]
     inputs, params = data.draw(op_cases(info))
-    if name in KNOWN_WRONG:
-        assume(not KNOWN_WRONG[name](*inputs))
     grad_output = data.draw(upstream(np.shape(info.reference(*inputs, **params))))
     directions = [data.draw(upstream(np.shape(x))) for x in inputs if _is_float(x)]
 
@@ -81,8 +71,8 @@ def test_second_derivative_matches_differences_of_the_first(name: str, data: Any
         np.testing.assert_allclose(a.data, n, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="KNOWN_WRONG['pow']: Pow.backward's b == 0 guard")
 def test_pow_mixed_second_derivative_at_a_zero_exponent() -> None:
+    # Pow's rule once zeroed b a^(b-1) wherever b = 0, and with it the derivative in b.
     a = tg.tensor(2.0, requires_grad=True)
     b = tg.tensor(0.0, requires_grad=True)
     (da,) = tg.autograd.grad(a**b, a, create_graph=True)  # b a^(b-1)

@@ -104,9 +104,11 @@ class Pow(Elementwise):
         a, b = ctx.inputs
         ga = gb = None
         if ctx.parents[0] is not None:
-            # b * a^(b-1) is 0 * inf at a = 0 when b = 0; the derivative there is 0.
-            local = b * a ** (b - 1) if np.all(b != 0) else xp.where(b == 0, 0, b * a ** (b - 1))
-            ga = grad * local
+            # b * a^(b-1) is 0 * inf at a = 0 when b = 0, where the derivative is 0: that
+            # point alone gets base 1. (Zeroing the whole product wherever b = 0 would also
+            # zero its derivative in b there, a^(b-1) (1 + b log a) = 1/a at b = 0.)
+            base = a if np.all(b != 0) else xp.where((b == 0) & (a == 0), 1, a)
+            ga = grad * (b * base ** (b - 1))
         if ctx.parents[1] is not None:
             zero_base = a == 0
             safe_a = xp.where(zero_base, 1, a)
