@@ -97,15 +97,20 @@ def test_forward_matches_numpy(name: str, position: int, form: str, data: Any) -
     np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
 
 
+def _differentiable_case(data: Any, name: str, position: int, form: str) -> tuple[Any, ...]:
+    """The op with the constant in place, its tensor operands, and an upstream gradient."""
+    info = OPS[name]
+    others, constant, params = data.draw(mixed_cases(info, position, form))
+    function = _with_constant(info, position, constant, params)
+    return function, others, data.draw(upstream(np.shape(function(*others))))
+
+
 @pytest.mark.parametrize(("name", "position", "form"), CASES)
 @given(data=st.data())
 def test_gradient_matches_central_differences(
     name: str, position: int, form: str, data: Any
 ) -> None:
-    info = OPS[name]
-    others, constant, params = data.draw(mixed_cases(info, position, form))
-    function = _with_constant(info, position, constant, params)
-    grad_output = data.draw(upstream(np.shape(function(*others))))
+    function, others, grad_output = _differentiable_case(data, name, position, form)
     assert tg.gradcheck(function, others, grad_output=grad_output, atol=1e-7, rtol=1e-6)
 
 
@@ -114,10 +119,7 @@ def test_gradient_matches_central_differences(
 def test_second_derivative_matches_differences_of_the_first(
     name: str, position: int, form: str, data: Any
 ) -> None:
-    info = OPS[name]
-    others, constant, params = data.draw(mixed_cases(info, position, form))
-    function = _with_constant(info, position, constant, params)
-    grad_output = data.draw(upstream(np.shape(function(*others))))
+    function, others, grad_output = _differentiable_case(data, name, position, form)
     # The tolerances of test_second_order.py, whose check tg.gradgradcheck also makes; the
     # seed is gradgradcheck's for its random directions.
     assert tg.gradgradcheck(
